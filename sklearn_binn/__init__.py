@@ -1,0 +1,13 @@
+"""Biologically informed neural networks for scikit-learn, and tests of what they learn."""
+
+from ._classifier import BINNClassifier
+from ._mask import PathwayMask
+from ._regressor import BINNRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BINNClassifier",
+    "BINNRegressor",
+    "PathwayMask",
+]

@@ -1,0 +1,465 @@
+"""What the three BINN estimators share: mask handling, validation, training, reading."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch.utils.data import DataLoader, Subset
+
+from ._mask import PathwayMask, resolve_mask
+from ._module import ACTIVATIONS, BINNModule
+from ._utils import seed_from, torch_seeded
+from .callbacks import DivergenceCheck
+
+__all__ = ["BINNBase"]
+
+_MIN_VALIDATION_SAMPLES = 10
+
+
+class _HoldoutSplit:
+    """Hold out a fixed, seeded part of the training data for validation."""
+
+    def __init__(self, fraction, stratify, random_state):
+        self.fraction = fraction
+        self.stratify = stratify
+        self.random_state = random_state
+
+    def __call__(self, dataset, y=None, **fit_params):
+        idx_train, idx_valid = train_test_split(
+            np.arange(len(dataset)),
+            test_size=self.fraction,
+            stratify=self.stratify,
+            random_state=self.random_state,
+        )
+        return Subset(dataset, idx_train), Subset(dataset, idx_valid)
+
+
+class BINNBase(NeuralNet):
+    """Base class of the BINN estimators; use a subclass.
+
+    Subclasses define the task through four hooks: ``_prepare_target``
+    (validate and encode ``y``, return the output width), ``_default_criterion``,
+    ``_stratify_labels`` and ``_scoring_callbacks``.
+    """
+
+    _parameter_constraints = {
+        "depth": [Interval(Integral, 1, None, closed="left"), None],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "head_layer_sizes": ["array-like"],
+        "head_activation": [StrOptions(set(ACTIVATIONS))],
+        "head_dropout": [Interval(Real, 0, 1, closed="left")],
+        "missing_genes": [StrOptions({"raise", "drop"})],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, -1, None, closed="left")],
+        "train_split": [StrOptions({"auto"}), callable, None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "optimizer": [callable],
+        "callbacks": [list, None],
+        "device": [str, torch.device, None],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "module": [HasMethods("__call__")],
+    }
+
+    def __init__(
+        self,
+        mask,
+        *,
+        depth=None,
+        activation="tanh",
+        dropout=0.0,
+        batch_norm=False,
+        head_layer_sizes=(),
+        head_activation="relu",
+        head_dropout=0.0,
+        missing_genes="raise",
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=200,
+        batch_size=128,
+        train_split="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        device="cpu",
+        random_state=None,
+        criterion=None,
+        module=BINNModule,
+        iterator_train=DataLoader,
+        iterator_valid=DataLoader,
+        dataset=Dataset,
+        predict_nonlinearity="auto",
+        compile=False,
+        use_caching="auto",
+        torch_load_kwargs=None,
+        **kwargs,
+    ):
+        self.mask = mask
+        self.depth = depth
+        self.activation = activation
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.head_layer_sizes = head_layer_sizes
+        self.head_activation = head_activation
+        self.head_dropout = head_dropout
+        self.missing_genes = missing_genes
+        self.optimizer = optimizer
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.train_split = train_split
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.device = device
+        self.random_state = random_state
+        self.criterion = criterion
+        self.module = module
+        self.iterator_train = iterator_train
+        self.iterator_valid = iterator_valid
+        self.dataset = dataset
+        self.predict_nonlinearity = predict_nonlinearity
+        self.compile = compile
+        self.use_caching = use_caching
+        self.torch_load_kwargs = torch_load_kwargs
+        self._params_to_validate = set(kwargs)
+        vars(self).update(kwargs)
+
+    # skorch keeps these as instance state set in __init__; scikit-learn wants
+    # no state there, so they start as class defaults and become instance
+    # attributes when the net is initialised.
+    history_ = None
+    initialized_ = False
+    virtual_params_ = {}
+
+    def _get_param_names(self):
+        return [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_")]
+
+    def __sklearn_is_fitted__(self):
+        return bool(self.initialized_) and hasattr(self, "mask_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.target_tags.required = True
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------- callbacks
+    @property
+    def _default_callbacks(self):
+        validating = getattr(self, "_split", True) is not None
+        callbacks = [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+        ]
+        callbacks += self._scoring_callbacks() if validating else []
+        callbacks.append(("divergence_check", DivergenceCheck()))
+        if self.n_iter_no_change is not None:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss" if validating else "train_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="rel",
+                        load_best=validating,
+                    ),
+                )
+            )
+        callbacks.append(("print_log", PrintLog()))
+        return callbacks
+
+    def _scoring_callbacks(self):
+        return []
+
+    # ------------------------------------------------------------- components
+    def initialize_module(self):
+        kwargs = {
+            "mask": self.mask_,
+            "n_outputs": self._n_outputs,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "batch_norm": self.batch_norm,
+            "head_layer_sizes": tuple(self.head_layer_sizes),
+            "head_activation": self.head_activation,
+            "head_dropout": self.head_dropout,
+        }
+        kwargs.update(self.get_params_for("module"))
+        self.module_ = self.module(**kwargs)
+        return self
+
+    def initialize_criterion(self):
+        criterion = self.criterion if self.criterion is not None else self._default_criterion()
+        self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
+        return self
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset = self.get_dataset(X, y)
+        if self._split is None:
+            return dataset, None
+        return self._split(dataset, y, **fit_params)
+
+    # ------------------------------------------------------------ validation
+    def _check_params(self):
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: v for k, v in self.get_params(deep=False).items()},
+            caller_name=type(self).__name__,
+        )
+        for size in self.head_layer_sizes:
+            if isinstance(size, bool) or not isinstance(size, (Integral, np.integer)) or size < 1:
+                raise ValueError(
+                    f"head_layer_sizes of {type(self).__name__} must hold positive "
+                    f"ints; got {tuple(self.head_layer_sizes)!r}."
+                )
+
+    def _resolve_fit_mask(self, X):
+        """The fitted mask: resolved, aligned to the data's columns, truncated."""
+        columns = _string_columns(X)
+        n_features = _n_columns(X)
+        mask = resolve_mask(self.mask, feature_names=columns, n_features=n_features)
+        if self.depth is not None:
+            if self.depth > mask.depth:
+                raise ValueError(
+                    f"depth={self.depth} exceeds the depth of the mask of "
+                    f"{type(self).__name__} ({mask.depth} pathway layers); use "
+                    f"depth between 1 and {mask.depth} or None."
+                )
+            mask = mask.truncate(self.depth)
+        if columns is None:
+            if n_features != mask.n_features:
+                raise ValueError(
+                    f"X has {n_features} features, but the mask of "
+                    f"{type(self).__name__} has {mask.n_features} genes; pass data "
+                    "with one column per gene of the mask (or a DataFrame whose "
+                    "columns are gene names)."
+                )
+            return mask
+        present = set(columns)
+        missing = [g for g in mask.feature_names if g not in present]
+        if missing and self.missing_genes == "raise":
+            raise ValueError(
+                f"{len(missing)} gene(s) of the mask are missing from X's columns, "
+                f"e.g. {missing[:10]}. Add them, or set missing_genes='drop' to "
+                "drop them (and pathways left empty) from the network."
+            )
+        if missing:
+            warnings.warn(
+                f"Dropping {len(missing)} gene(s) of the mask missing from X, e.g. "
+                f"{missing[:5]}.",
+                UserWarning,
+            )
+        return mask.restrict(columns)
+
+    def _validate_X(self, X, reset):
+        if not reset:
+            X = self._align_columns(X)
+        return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64]).astype(
+            np.float32, copy=False
+        )
+
+    def _align_columns(self, X):
+        names = getattr(self, "feature_names_in_", None)
+        columns = _string_columns(X)
+        if names is not None and columns is not None and list(columns) != list(names):
+            if set(columns) >= set(names):
+                return X[list(names)]
+        return X
+
+    # ---------------------------------------------------------------- fitting
+    def fit(self, X, y, **fit_params):
+        """Fit the network on ``X`` (numpy or DataFrame) and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
+            With a DataFrame the columns are matched to the mask's genes by
+            name, in any order.
+        y : array-like
+            Targets, see the subclass.
+        **fit_params
+            Passed to skorch's fit loop.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        mask = self._resolve_fit_mask(X)
+        if self.warm_start and self.initialized_ and mask != self.mask_:
+            raise ValueError(
+                "warm_start=True but the mask resolved for this data differs from "
+                "the fitted one; fit a fresh estimator instead."
+            )
+        X = self._validate_X(X, reset=True)
+        y_enc = self._prepare_target(y, len(X))
+        self.mask_ = mask
+        seed = seed_from(self.random_state)
+        self._split = self._make_split(len(X), seed)
+        with torch_seeded(seed, self.device):
+            super().fit(X, y_enc, **fit_params)
+        return self
+
+    def _make_split(self, n_samples, seed):
+        if self.train_split != "auto":
+            return self.train_split
+        n_valid = math.ceil(n_samples * self.validation_fraction)
+        if n_valid < _MIN_VALIDATION_SAMPLES or n_samples - n_valid < 1:
+            return None
+        labels = self._stratify_labels()
+        if labels is not None:
+            _, counts = np.unique(labels, return_counts=True)
+            if counts.min() < 2 or n_valid < len(counts):
+                labels = None
+        return _HoldoutSplit(self.validation_fraction, labels, seed)
+
+    def _stratify_labels(self):
+        return None
+
+    # ------------------------------------------------------------- inference
+    def _raw_output(self, X):
+        """Validated X -> network outputs as a float64 numpy array."""
+        check_is_fitted(self)
+        if not isinstance(X, torch.utils.data.Dataset):  # skorch passes its own datasets
+            X = self._validate_X(X, reset=False)
+        return self.forward(X, training=False, device="cpu").double().numpy()
+
+    # ---------------------------------------------------------------- reading
+    def get_weights(self, *, include_output=False, as_frame=False):
+        """The learned edge weights of each pathway layer.
+
+        Parameters
+        ----------
+        include_output : bool, default=False
+            Also return the weights into the output layer (dense, as a sparse
+            matrix), after the pathway layers and any dense head.
+        as_frame : bool, default=False
+            Return DataFrames (sparse dtype) labelled with gene / pathway names.
+
+        Returns
+        -------
+        list of scipy.sparse.csr_matrix or pandas.DataFrame
+            Entry ``k`` has shape ``(n_inputs_k, n_nodes_k)`` and the pattern of
+            ``mask_.layers[k]``.
+        """
+        check_is_fitted(self)
+        import scipy.sparse as sp
+
+        weights = [layer.weight_matrix() for layer in self.module_.pathway_layers]
+        row_names = [self.mask_.feature_names, *self.mask_.node_names[:-1]]
+        col_names = list(self.mask_.node_names)
+        if include_output:
+            for dense in [*self.module_.head_layers, self.module_.output]:
+                weights.append(sp.csr_matrix(dense.weight.detach().cpu().double().numpy().T))
+                row_names.append(col_names[-1])
+                col_names.append(np.array([f"head{len(col_names)}_{j}" for j in range(weights[-1].shape[1])]))
+        if not as_frame:
+            return weights
+        return [
+            pd.DataFrame.sparse.from_spmatrix(w, index=list(r), columns=list(c))
+            for w, r, c in zip(weights, row_names, col_names)
+        ]
+
+    def pathway_activations(self, X, layer=None, *, pre_activation=False, as_frame=True):
+        """Activations of every pathway node for the samples in ``X``.
+
+        Parameters
+        ----------
+        X : array-like or pandas.DataFrame of shape (n_samples, n_genes)
+        layer : int, default=None
+            Index of one pathway layer (0 = the gene → pathway layer);
+            ``None`` returns all layers.
+        pre_activation : bool, default=False
+            Return ``W x + b`` before the non-linearity.
+        as_frame : bool, default=True
+            Return DataFrames with node names as columns (and ``X``'s index).
+
+        Returns
+        -------
+        list of DataFrame or ndarray, or one of them if ``layer`` is given
+        """
+        check_is_fitted(self)
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        X = self._validate_X(X, reset=False)
+        if layer is not None and not (-self.mask_.depth <= layer < self.mask_.depth):
+            raise ValueError(
+                f"layer must be between 0 and {self.mask_.depth - 1}; got {layer}."
+            )
+        chunks = []
+        self.module_.eval()
+        with torch.no_grad():
+            for start in range(0, len(X), 4096):
+                batch = torch.as_tensor(X[start : start + 4096], device=self.device)
+                _, acts = self.module_.forward_with_activations(batch, pre_activation)
+                chunks.append([a.double().cpu().numpy() for a in acts])
+        per_layer = [np.concatenate([c[k] for c in chunks]) for k in range(self.mask_.depth)]
+        if as_frame:
+            per_layer = [
+                pd.DataFrame(a, index=index, columns=list(names))
+                for a, names in zip(per_layer, self.mask_.node_names)
+            ]
+        return per_layer if layer is None else per_layer[layer]
+
+    @property
+    def n_edges_(self):
+        """int: the number of trainable edge weights of the fitted network."""
+        check_is_fitted(self)
+        return self.mask_.n_edges
+
+
+def _string_columns(X):
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    columns = list(columns)
+    if not all(isinstance(c, str) for c in columns):
+        return None
+    if len(set(columns)) != len(columns):
+        dup = pd.Index(columns)[pd.Index(columns).duplicated()].tolist()
+        raise ValueError(f"X has duplicated column names: {dup[:10]}.")
+    return columns
+
+
+def _n_columns(X):
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:
+        return int(shape[1])
+    arr = np.asarray(X, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"Expected 2D array, got {arr.ndim}D array instead; reshape your data "
+            "to (n_samples, n_genes)."
+        )
+    return int(arr.shape[1])

@@ -1,0 +1,158 @@
+"""BINNClassifier: binary and multiclass classification with a BINN."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.special import expit, softmax
+from skorch.callbacks import EpochScoring
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BINNBase
+
+__all__ = ["BINNClassifier"]
+
+
+class BINNClassifier(ClassifierMixin, BINNBase):
+    """A biologically informed neural network classifier.
+
+    Genes feed only the pathways that contain them, pathways only their
+    parents (the ``mask``); the top pathway layer feeds the output. Binary
+    problems use one logit and a logistic loss, multiclass problems one logit
+    per class and the cross-entropy. Built on skorch: every skorch parameter
+    (``optimizer__*``, ``module__*``, ``callbacks``, ``device``, ...) works.
+
+    Parameters
+    ----------
+    mask : PathwayMask, callable, list of matrices, mapping or DataFrame
+        The wiring. A callable receives the training data's feature names
+        (or their number, for arrays without names) and returns a mask;
+        anything :class:`PathwayMask` accepts is converted.
+    depth : int, default=None
+        Keep only the first ``depth`` pathway layers; ``None`` uses all.
+    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
+        Non-linearity of the pathway nodes.
+    dropout : float, default=0.0
+        Dropout after every pathway layer.
+    batch_norm : bool, default=False
+        Batch-normalise pathway pre-activations.
+    head_layer_sizes : tuple of int, default=()
+        Dense MLP between the top pathway layer and the output; ``()`` keeps
+        a pure BINN.
+    head_activation : str, default="relu"
+        Non-linearity of the dense head.
+    head_dropout : float, default=0.0
+        Dropout before each dense head layer.
+    missing_genes : {"raise", "drop"}, default="raise"
+        What to do when a DataFrame lacks genes of the mask.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default=1e-3
+    max_epochs : int, default=200
+    batch_size : int, default=128
+        ``-1`` trains on full batches.
+    train_split : "auto", callable or None, default="auto"
+        ``"auto"`` holds out ``validation_fraction`` of the training data
+        (stratified by class when possible, drawn with ``random_state``) for
+        early stopping when that gives at least 10 samples, else trains on
+        all of it. A skorch split callable is used as is; ``None`` disables
+        the hold-out (early stopping then watches the training loss).
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int or None, default=10
+        Early-stopping patience in epochs; ``None`` trains ``max_epochs``.
+        With a validation set the best epoch's weights are restored.
+    tol : float, default=1e-4
+        Relative improvement that counts for early stopping.
+    callbacks : list of skorch callbacks, default=None
+    warm_start : bool, default=False
+    verbose : int, default=0
+        ``1`` prints skorch's per-epoch table.
+    device : str, default="cpu"
+    random_state : int, RandomState or None, default=None
+        Seeds initialisation, shuffling, dropout and the validation split;
+        the same value gives the same model.
+    criterion : torch loss class, default=None
+        ``None`` picks ``BCEWithLogitsLoss`` (binary) or ``CrossEntropyLoss``.
+    **kwargs
+        Prefixed skorch parameters such as ``optimizer__weight_decay``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    mask_ : PathwayMask
+        The fitted mask: resolved, aligned to ``X``'s columns, truncated.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only with a DataFrame whose column names are all strings.
+    module_ : BINNModule
+    history_ : skorch.History
+        Per-epoch training and validation loss (and accuracy).
+
+    See Also
+    --------
+    BINNRegressor, BINNSurvival, PathwayMask
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNClassifier, TeacherDataset
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> mask = make_pathway_mask(60, depth=2, random_state=0)
+    >>> X, y = TeacherDataset(mask, task="classification", random_state=0).sample(300)
+    >>> clf = BINNClassifier(mask, max_epochs=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def _prepare_target(self, y, n_samples):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y has {len(y)} samples but X has {n_samples}; they must match."
+            )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; "
+                f"got only class {self.classes_[0]!r}."
+            )
+        codes = encoder.transform(y)
+        self._codes = codes
+        if len(self.classes_) == 2:
+            self._n_outputs = 1
+            return codes.astype(np.float32).reshape(-1, 1)
+        self._n_outputs = len(self.classes_)
+        return codes.astype(np.int64)
+
+    def _default_criterion(self):
+        if self._n_outputs == 1:
+            return torch.nn.BCEWithLogitsLoss
+        return torch.nn.CrossEntropyLoss
+
+    def _stratify_labels(self):
+        return self._codes
+
+    def _scoring_callbacks(self):
+        return [("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False))]
+
+    def predict_proba(self, X):
+        """Class probabilities, shape ``(n_samples, n_classes)``."""
+        logits = self._raw_output(X)
+        if logits.shape[1] == 1:
+            p = expit(logits[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(logits, axis=1)
+
+    def decision_function(self, X):
+        """Logits: shape ``(n_samples,)`` for binary, else ``(n_samples, n_classes)``."""
+        logits = self._raw_output(X)
+        return logits[:, 0] if logits.shape[1] == 1 else logits
+
+    def predict(self, X):
+        """The most probable class of each sample."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -1,0 +1,142 @@
+"""The BINN torch module: sparse pathway layers, an optional dense head, an output layer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._mask import PathwayMask
+from ._sparse import SparseLinear
+
+__all__ = ["BINNModule", "ACTIVATIONS"]
+
+ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "identity": lambda z: z,
+}
+
+
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}."
+        )
+    return ACTIVATIONS[name]
+
+
+class BINNModule(nn.Module):
+    """A stack of sparse pathway layers ending in an output layer.
+
+    ``genes -> pathway layer 0 -> ... -> pathway layer k-1 -> [dense head]
+    -> outputs``. Each pathway layer is a :class:`SparseLinear` followed by
+    the activation (and optional batch norm and dropout); the output layer
+    is dense over the last pathway layer (or the head).
+
+    Parameters
+    ----------
+    mask : PathwayMask or list of sparse matrices
+        The wiring, one ``(n_inputs, n_outputs)`` matrix per pathway layer.
+    n_outputs : int, default=1
+        Width of the output layer (1 for regression, binary logits and
+        log-risk; the number of classes for multiclass).
+    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
+        Non-linearity after every pathway layer.
+    dropout : float, default=0.0
+        Dropout rate after every pathway layer.
+    batch_norm : bool, default=False
+        Batch-normalise pathway pre-activations.
+    head_layer_sizes : tuple of int, default=()
+        Widths of a dense MLP between the last pathway layer and the output.
+        ``()`` keeps a pure BINN.
+    head_activation : {"tanh", "relu", "sigmoid", "identity"}, default="relu"
+    head_dropout : float, default=0.0
+        Dropout before each dense head layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> from sklearn_binn.modules import BINNModule
+    >>> module = BINNModule(make_pathway_mask(50, depth=2, random_state=0))
+    >>> module(torch.zeros(3, 50)).shape
+    torch.Size([3, 1])
+    """
+
+    def __init__(self, mask, n_outputs=1, activation="tanh", dropout=0.0,
+                 batch_norm=False, head_layer_sizes=(), head_activation="relu",
+                 head_dropout=0.0):
+        super().__init__()
+        layers = mask.layers if isinstance(mask, PathwayMask) else list(mask)
+        self.activation = activation
+        self.head_activation = head_activation
+        self._act = _activation(activation)
+        self._head_act = _activation(head_activation)
+        self.pathway_layers = nn.ModuleList(SparseLinear(layer) for layer in layers)
+        self.batch_norms = nn.ModuleList(
+            nn.BatchNorm1d(layer.out_features) if batch_norm else nn.Identity()
+            for layer in self.pathway_layers
+        )
+        self.dropout = nn.Dropout(dropout)
+        width = self.pathway_layers[-1].out_features
+        head = []
+        for size in head_layer_sizes:
+            head.append(nn.Linear(width, int(size)))
+            width = int(size)
+        self.head_layers = nn.ModuleList(head)
+        self.head_dropout = nn.Dropout(head_dropout)
+        self.output = nn.Linear(width, n_outputs)
+
+    @property
+    def depth(self):
+        """int: the number of pathway layers."""
+        return len(self.pathway_layers)
+
+    def _pathway_pass(self, X):
+        """Pre- and post-activations of each pathway layer, feature-major.
+
+        Dropout acts between pathway layers and before the head.
+        """
+        h, pres, posts = X.T, [], []
+        for layer, norm in zip(self.pathway_layers, self.batch_norms):
+            pre = layer.forward_feature_major(h)
+            if not isinstance(norm, nn.Identity):
+                pre = norm(pre.T).T
+            post = self._act(pre)
+            pres.append(pre)
+            posts.append(post)
+            h = self.dropout(post)
+        return pres, posts, h
+
+    def _head(self, h):
+        for layer in self.head_layers:
+            h = self._head_act(layer(self.head_dropout(h)))
+        return self.output(h)
+
+    def forward(self, X):
+        """Outputs of shape ``(batch, n_outputs)`` for inputs ``(batch, n_genes)``."""
+        return self._head(self._pathway_pass(X)[2].T)
+
+    def forward_with_activations(self, X, pre_activation=False):
+        """Outputs and the activations of every pathway layer.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch, n_genes)
+        pre_activation : bool, default=False
+            Return the pathway pre-activations ``z = W x + b`` instead of
+            ``activation(z)``.
+
+        Returns
+        -------
+        output : torch.Tensor of shape (batch, n_outputs)
+        activations : list of torch.Tensor of shape (batch, n_nodes)
+        """
+        pres, posts, h = self._pathway_pass(X)
+        return self._head(h.T), [a.T for a in (pres if pre_activation else posts)]
+
+    def edge_parameters(self):
+        """The per-edge weights of the pathway layers (what sparsity penalties act on)."""
+        return [layer.weight for layer in self.pathway_layers]
+

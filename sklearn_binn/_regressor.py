@@ -1,0 +1,81 @@
+"""BINNRegressor: single- and multi-output regression with a BINN."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import check_array
+
+from ._base import BINNBase
+from ._classifier import BINNClassifier
+
+__all__ = ["BINNRegressor"]
+
+
+class BINNRegressor(RegressorMixin, BINNBase):
+    """A biologically informed neural network regressor.
+
+    The top pathway layer (or the dense head) feeds one linear output per
+    target; the loss is the mean squared error and ``score`` is R². The
+    parameters are those of :class:`BINNClassifier`; ``criterion=None``
+    means ``torch.nn.MSELoss``.
+
+    Attributes
+    ----------
+    mask_ : PathwayMask
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    module_ : BINNModule
+    history_ : skorch.History
+
+    See Also
+    --------
+    BINNClassifier, BINNSurvival
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNRegressor, TeacherDataset
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> mask = make_pathway_mask(60, depth=2, random_state=0)
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(300)
+    >>> reg = BINNRegressor(mask, max_epochs=20, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    def _prepare_target(self, y, n_samples):
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
+        y = check_array(
+            y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y"
+        )
+        if y.ndim > 2:
+            raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
+        if len(y) != n_samples:
+            raise ValueError(
+                f"y has {len(y)} samples but X has {n_samples}; they must match."
+            )
+        self._y_1d = y.ndim == 1
+        y = y.reshape(n_samples, -1).astype(np.float32)
+        self._n_outputs = y.shape[1]
+        return y
+
+    def _default_criterion(self):
+        return torch.nn.MSELoss
+
+    def predict(self, X):
+        """Predicted targets: shape ``(n_samples,)`` or ``(n_samples, n_targets)``."""
+        out = self._raw_output(X)
+        return out[:, 0] if self._y_1d else out
+
+
+BINNRegressor.__doc__ = BINNRegressor.__doc__.replace(
+    "    Attributes\n", BINNClassifier.__doc__[
+        BINNClassifier.__doc__.index("    Parameters\n"):
+        BINNClassifier.__doc__.index("    Attributes\n")
+    ].replace("``None`` picks ``BCEWithLogitsLoss`` (binary) or ``CrossEntropyLoss``.",
+              "``None`` picks ``MSELoss``.")
+    .replace("(stratified by class when possible, drawn", "(drawn")
+    + "    Attributes\n", 1,
+)

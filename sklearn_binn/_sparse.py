@@ -1,0 +1,223 @@
+"""A linear layer that stores one parameter per edge of a mask.
+
+The layer keeps its inputs *feature-major*, shape ``(n_features, batch)``:
+in that layout the forward product, the input gradient and the weight
+gradient are each one CSR kernel (``W.T @ x``, ``W @ g`` and
+``sampled_addmm``) with no transposes of the batch, so the cost of a pass
+grows with the number of edges, not with genes × pathways.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+__all__ = ["SparseLinear", "DenseMaskedLinear"]
+
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+
+
+def _csr(crow, col, values, shape):
+    return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+
+
+class _FeatureMajorSparseLinear(torch.autograd.Function):
+    """``out_t = W.T @ x_t + b`` with ``W`` a CSR matrix given by its values."""
+
+    @staticmethod
+    def forward(x_t, weight, bias, crow, col, crow_t, col_t, perm):
+        n_in, n_out = crow.shape[0] - 1, crow_t.shape[0] - 1
+        w_t = _csr(crow_t, col_t, weight[perm], (n_out, n_in))
+        return torch.addmm(bias[:, None], w_t, x_t)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x_t, weight, _, crow, col, crow_t, col_t, perm = inputs
+        ctx.save_for_backward(x_t, weight, crow, col, crow_t, col_t, perm)
+
+    @staticmethod
+    def backward(ctx, grad_t):
+        x_t, weight, crow, col, crow_t, col_t, perm = ctx.saved_tensors
+        n_in, n_out = crow.shape[0] - 1, crow_t.shape[0] - 1
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = _csr(crow, col, weight, (n_in, n_out)) @ grad_t
+        if ctx.needs_input_grad[1]:
+            pattern = _csr(crow, col, torch.zeros_like(weight), (n_in, n_out))
+            grad_w = torch.sparse.sampled_addmm(pattern, x_t, grad_t.T, beta=0.0).values()
+        if ctx.needs_input_grad[2]:
+            grad_b = grad_t.sum(dim=1)
+        return grad_x, grad_w, grad_b, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, x_dot, weight_dot, bias_dot, *_):
+        # forward-mode rule, used by torch.func.jvp (Jacobian-vector products)
+        x_t, weight = ctx.saved_for_jvp
+        crow, col, crow_t, col_t, perm = ctx.index_for_jvp
+        n_in, n_out = crow.shape[0] - 1, crow_t.shape[0] - 1
+        out = torch.zeros(n_out, x_t.shape[1], dtype=x_t.dtype, device=x_t.device)
+        if x_dot is not None:
+            out = out + _csr(crow_t, col_t, weight[perm], (n_out, n_in)) @ x_dot
+        if weight_dot is not None:
+            out = out + _csr(crow_t, col_t, weight_dot[perm], (n_out, n_in)) @ x_t
+        if bias_dot is not None:
+            out = out + bias_dot[:, None]
+        return out
+
+
+def _setup_jvp(ctx, inputs, output):
+    x_t, weight, _, crow, col, crow_t, col_t, perm = inputs
+    ctx.save_for_backward(x_t, weight, crow, col, crow_t, col_t, perm)
+    ctx.saved_for_jvp = (x_t, weight)
+    ctx.index_for_jvp = (crow, col, crow_t, col_t, perm)
+
+
+_FeatureMajorSparseLinear.setup_context = staticmethod(_setup_jvp)
+
+
+class SparseLinear(nn.Module):
+    """A masked linear layer with one parameter per edge.
+
+    ``y = x @ W + b`` where ``W`` has the sparsity pattern of ``mask``;
+    connections outside the mask do not exist (no parameter, no gradient,
+    untouched by weight decay).
+
+    Parameters
+    ----------
+    mask : scipy.sparse matrix or array-like of shape (n_inputs, n_outputs)
+        0/1 pattern; entry ``(i, j)`` is 1 when input ``i`` feeds output ``j``.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_edges,)
+        Edge weights in the CSR order of ``mask`` (row by row).
+    bias : torch.nn.Parameter of shape (n_outputs,)
+    in_features, out_features, n_edges : int
+
+    Notes
+    -----
+    Weights are initialised as :class:`torch.nn.Linear` does, but with each
+    node's true fan-in (its number of members), ``U(-1/sqrt(d), 1/sqrt(d))``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn_binn.modules import SparseLinear
+    >>> layer = SparseLinear(np.array([[1, 0], [1, 1], [0, 1]]))
+    >>> layer.weight.shape, layer(torch.ones(4, 3)).shape
+    (torch.Size([4]), torch.Size([4, 2]))
+    """
+
+    def __init__(self, mask):
+        super().__init__()
+        csr = sp.csr_matrix(mask, dtype=np.float32)
+        csr.eliminate_zeros()
+        csr.sort_indices()
+        n_in, n_out = csr.shape
+        coo = csr.tocoo()
+        # order of the edges in the transposed (node-major) CSR layout
+        perm = np.lexsort((coo.row, coo.col))
+        csr_t = sp.csr_matrix((np.arange(csr.nnz), (coo.col, coo.row)), shape=(n_out, n_in))
+        csr_t.sort_indices()
+        self.in_features, self.out_features, self.n_edges = n_in, n_out, csr.nnz
+        self.register_buffer("crow", torch.as_tensor(csr.indptr, dtype=torch.int64))
+        self.register_buffer("col", torch.as_tensor(csr.indices, dtype=torch.int64))
+        self.register_buffer("crow_t", torch.as_tensor(csr_t.indptr, dtype=torch.int64))
+        self.register_buffer("col_t", torch.as_tensor(csr_t.indices, dtype=torch.int64))
+        self.register_buffer("perm", torch.as_tensor(perm, dtype=torch.int64))
+        self.register_buffer("rows", torch.as_tensor(coo.row, dtype=torch.int64))
+        self.register_buffer("cols", torch.as_tensor(coo.col, dtype=torch.int64))
+        self.weight = nn.Parameter(torch.empty(csr.nnz))
+        self.bias = nn.Parameter(torch.empty(n_out))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw weights and biases from ``U(-1/sqrt(d_j), 1/sqrt(d_j))``."""
+        fan_in = torch.bincount(self.cols, minlength=self.out_features).clamp(min=1)
+        bound = 1.0 / fan_in.float().sqrt()
+        with torch.no_grad():
+            self.weight.uniform_(-1.0, 1.0).mul_(bound[self.cols])
+            self.bias.uniform_(-1.0, 1.0).mul_(bound)
+
+    def forward_feature_major(self, x_t):
+        """Apply the layer to inputs of shape ``(n_inputs, batch)``.
+
+        Returns the pre-activations, shape ``(n_outputs, batch)``.
+        """
+        return _FeatureMajorSparseLinear.apply(
+            x_t.contiguous(), self.weight, self.bias,
+            self.crow, self.col, self.crow_t, self.col_t, self.perm,
+        )
+
+    def forward(self, x):
+        """Apply the layer to inputs of shape ``(batch, n_inputs)``."""
+        return self.forward_feature_major(x.T).T
+
+    def weight_matrix(self):
+        """The weights as a ``scipy.sparse.csr_matrix`` of shape (n_inputs, n_outputs)."""
+        return sp.csr_matrix(
+            (
+                self.weight.detach().cpu().double().numpy(),
+                self.col.cpu().numpy(),
+                self.crow.cpu().numpy(),
+            ),
+            shape=(self.in_features, self.out_features),
+        )
+
+    def extra_repr(self):
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_edges={self.n_edges}"
+        )
+
+
+class DenseMaskedLinear(nn.Module):
+    """The usual BINN layer: a dense weight multiplied by a 0/1 mask.
+
+    Kept as the reference that tests and benchmarks compare
+    :class:`SparseLinear` against; it stores ``n_inputs * n_outputs``
+    weights whatever the mask.
+
+    Parameters
+    ----------
+    mask : scipy.sparse matrix or array-like of shape (n_inputs, n_outputs)
+    """
+
+    def __init__(self, mask):
+        super().__init__()
+        dense = np.asarray(sp.csr_matrix(mask).toarray() != 0, dtype=np.float32)
+        n_in, n_out = dense.shape
+        self.register_buffer("mask", torch.as_tensor(dense))
+        self.weight = nn.Parameter(torch.empty(n_in, n_out))
+        self.bias = nn.Parameter(torch.empty(n_out))
+        fan_in = self.mask.sum(0).clamp(min=1)
+        with torch.no_grad():
+            self.weight.uniform_(-1.0, 1.0).mul_(1.0 / fan_in.sqrt())
+            self.bias.uniform_(-1.0, 1.0).mul_(1.0 / fan_in.sqrt())
+
+    def forward(self, x):
+        return x @ (self.weight * self.mask) + self.bias
+
+    @classmethod
+    def from_sparse(cls, layer):
+        """A dense-masked copy of a :class:`SparseLinear` with equal weights."""
+        mask = sp.csr_matrix(
+            (np.ones(layer.n_edges), layer.col.cpu().numpy(), layer.crow.cpu().numpy()),
+            shape=(layer.in_features, layer.out_features),
+        )
+        dense = cls(mask)
+        with torch.no_grad():
+            dense.weight.zero_()
+            dense.weight[layer.rows, layer.cols] = layer.weight.detach()
+            dense.bias.copy_(layer.bias.detach())
+        return dense
+
+
+def init_bound(fan_in):
+    """The ``nn.Linear`` initialisation bound for a node with ``fan_in`` inputs."""
+    return 1.0 / math.sqrt(max(fan_in, 1))

@@ -1,0 +1,12 @@
+"""Doctest set-up: one torch thread and fixed seeds for reproducible examples."""
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _doctest_seeds():
+    np.random.seed(0)
+    torch.manual_seed(0)
+    yield
