@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -19,13 +20,13 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from torch.utils.data import DataLoader, Subset
 
 from ._mask import PathwayMask, resolve_mask
 from ._module import ACTIVATIONS, BINNModule
 from ._utils import seed_from, torch_seeded
-from .callbacks import DivergenceCheck
+from .callbacks import DivergenceCheck, EarlyStopping
 
 __all__ = ["BINNBase"]
 
@@ -177,29 +178,52 @@ class BINNBase(NeuralNet):
     # ------------------------------------------------------------- callbacks
     @property
     def _default_callbacks(self):
-        validating = getattr(self, "_split", True) is not None
         callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
+            *self._scoring_callbacks(),
+            ("divergence_check", DivergenceCheck()),
         ]
-        callbacks += self._scoring_callbacks() if validating else []
-        callbacks.append(("divergence_check", DivergenceCheck()))
         if self.n_iter_no_change is not None:
             callbacks.append(
                 (
                     "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss" if validating else "train_loss",
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="rel",
-                        load_best=validating,
-                    ),
+                    EarlyStopping(patience=self.n_iter_no_change, threshold=self.tol),
                 )
             )
         callbacks.append(("print_log", PrintLog()))
         return callbacks
+
+    def _get_params_callbacks(self, deep=True):
+        # Report the callbacks as configured, not the trained instances in
+        # ``callbacks_`` (which carry state), so fitting changes no parameter.
+        if not deep:
+            return {}
+        user = self.callbacks if isinstance(self.callbacks, list) else []
+        named = [item for item in user if isinstance(item, tuple) and len(item) == 2]
+        params = {}
+        for name, callback in [*self._default_callbacks, *named]:
+            params[f"callbacks__{name}"] = callback
+            if hasattr(callback, "get_params"):
+                for key, value in callback.get_params().items():
+                    params[f"callbacks__{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; nested ``prefix__name`` keys go through skorch.
+
+        Returns
+        -------
+        self
+        """
+        plain = {k: v for k, v in params.items() if "__" not in k}
+        nested = {k: v for k, v in params.items() if "__" in k}
+        if plain:
+            BaseEstimator.set_params(self, **plain)
+        if nested:
+            NeuralNet.set_params(self, **nested)
+        return self
 
     def _scoring_callbacks(self):
         return []
@@ -232,6 +256,10 @@ class BINNBase(NeuralNet):
         return self._split(dataset, y, **fit_params)
 
     # ------------------------------------------------------------ validation
+    def _prepare_target(self, y, n_samples, reset):
+        """Validate and encode ``y``; set ``_n_outputs`` when ``reset``."""
+        raise NotImplementedError
+
     def _check_params(self):
         validate_parameter_constraints(
             self._parameter_constraints,
@@ -245,10 +273,13 @@ class BINNBase(NeuralNet):
                     f"ints; got {tuple(self.head_layer_sizes)!r}."
                 )
 
-    def _resolve_fit_mask(self, X):
-        """The fitted mask: resolved, aligned to the data's columns, truncated."""
-        columns = _string_columns(X)
-        n_features = _n_columns(X)
+    def _resolve_fit_mask(self, columns, n_features):
+        """The fitted mask (resolved, truncated, genes absent from X dropped).
+
+        Returns the mask and, for named columns, the position of each of its
+        genes among the columns (the network always sees genes in the mask's
+        order, so the fitted model does not depend on the column order).
+        """
         mask = resolve_mask(self.mask, feature_names=columns, n_features=n_features)
         if self.depth is not None:
             if self.depth > mask.depth:
@@ -266,9 +297,9 @@ class BINNBase(NeuralNet):
                     "with one column per gene of the mask (or a DataFrame whose "
                     "columns are gene names)."
                 )
-            return mask
-        present = set(columns)
-        missing = [g for g in mask.feature_names if g not in present]
+            return mask, None
+        position = {name: i for i, name in enumerate(columns)}
+        missing = [g for g in mask.feature_names if g not in position]
         if missing and self.missing_genes == "raise":
             raise ValueError(
                 f"{len(missing)} gene(s) of the mask are missing from X's columns, "
@@ -281,14 +312,18 @@ class BINNBase(NeuralNet):
                 f"{missing[:5]}.",
                 UserWarning,
             )
-        return mask.restrict(columns)
+            mask = mask.restrict([g for g in mask.feature_names if g in position])
+        return mask, np.array([position[g] for g in mask.feature_names], dtype=np.intp)
 
     def _validate_X(self, X, reset):
+        """Validate ``X``; after fit also select the mask's genes, in the mask's order."""
         if not reset:
             X = self._align_columns(X)
-        return validate_data(self, X, reset=reset, dtype=[np.float32, np.float64]).astype(
-            np.float32, copy=False
-        )
+        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = X.astype(np.float32, copy=False)
+        if not reset and self._input_columns is not None:
+            X = X[:, self._input_columns]
+        return X
 
     def _align_columns(self, X):
         names = getattr(self, "feature_names_in_", None)
@@ -317,19 +352,43 @@ class BINNBase(NeuralNet):
         self
         """
         self._check_params()
-        mask = self._resolve_fit_mask(X)
-        if self.warm_start and self.initialized_ and mask != self.mask_:
+        columns = _string_columns(X)
+        X = self._validate_X(X, reset=True)
+        mask, input_columns = self._resolve_fit_mask(columns, X.shape[1])
+        if input_columns is not None:
+            X = X[:, input_columns]
+        if self.warm_start and self.__sklearn_is_fitted__() and mask != self.mask_:
             raise ValueError(
                 "warm_start=True but the mask resolved for this data differs from "
                 "the fitted one; fit a fresh estimator instead."
             )
-        X = self._validate_X(X, reset=True)
-        y_enc = self._prepare_target(y, len(X))
+        y = self._prepare_target(y, len(X), reset=True)
         self.mask_ = mask
+        self._input_columns = input_columns
         seed = seed_from(self.random_state)
         self._split = self._make_split(len(X), seed)
         with torch_seeded(seed, self.device):
-            super().fit(X, y_enc, **fit_params)
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            NeuralNet.partial_fit(self, X, y, _routing_method="fit", **fit_params)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        """Train for ``max_epochs`` more epochs without re-initialising.
+
+        The first call on an unfitted estimator is :meth:`fit`.
+
+        Returns
+        -------
+        self
+        """
+        if not self.__sklearn_is_fitted__():
+            return self.fit(X, y, **fit_params)
+        X = self._validate_X(X, reset=False)
+        y = self._prepare_target(y, len(X), reset=False)
+        seed = seed_from(self.random_state) + len(self.history_)
+        with torch_seeded(seed, self.device):
+            NeuralNet.partial_fit(self, X, y, **fit_params)
         return self
 
     def _make_split(self, n_samples, seed):
@@ -437,6 +496,23 @@ class BINNBase(NeuralNet):
         """int: the number of trainable edge weights of the fitted network."""
         check_is_fitted(self)
         return self.mask_.n_edges
+
+
+def _check_target(estimator, y, n_samples):
+    """Common checks on ``y``: present and one entry per sample."""
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target y is None."
+        )
+    n_y = _num_samples(y)
+    if n_y != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has "
+            f"{n_samples} samples but y has {n_y}."
+        )
+    y = np.asarray(y)
+    estimator._input_ndim = y.ndim
+    return y
 
 
 def _string_columns(X):

@@ -11,9 +11,15 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BINNBase
+from ._base import BINNBase, _check_target
 
 __all__ = ["BINNClassifier"]
+
+
+def _encoded_accuracy(net, X, y):
+    """Validation accuracy on the label codes skorch's datasets carry."""
+    codes = np.argmax(net.predict_proba(X), axis=1)
+    return float(np.mean(codes == np.asarray(y).reshape(-1)))
 
 
 class BINNClassifier(ClassifierMixin, BINNBase):
@@ -105,28 +111,29 @@ class BINNClassifier(ClassifierMixin, BINNBase):
     (2, 2)
     """
 
-    def _prepare_target(self, y, n_samples):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
-        y = column_or_1d(np.asarray(y), warn=True)
-        if len(y) != n_samples:
-            raise ValueError(
-                f"y has {len(y)} samples but X has {n_samples}; they must match."
-            )
+    def _prepare_target(self, y, n_samples, reset):
+        y = _check_target(self, y, n_samples)
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
+        if reset:
+            self._encoder = LabelEncoder().fit(y)
+            self.classes_ = self._encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in "
+                    f"y; got 1 class ({self.classes_[0]!r})."
+                )
+            self._n_outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; "
-                f"got only class {self.classes_[0]!r}."
+                f"y contains labels not seen at fit: {unseen[:10].tolist()}; "
+                f"{type(self).__name__} knows {self.classes_.tolist()}."
             )
-        codes = encoder.transform(y)
+        codes = self._encoder.transform(y)
         self._codes = codes
-        if len(self.classes_) == 2:
-            self._n_outputs = 1
+        if self._n_outputs == 1:
             return codes.astype(np.float32).reshape(-1, 1)
-        self._n_outputs = len(self.classes_)
         return codes.astype(np.int64)
 
     def _default_criterion(self):
@@ -138,7 +145,12 @@ class BINNClassifier(ClassifierMixin, BINNBase):
         return self._codes
 
     def _scoring_callbacks(self):
-        return [("valid_acc", EpochScoring("accuracy", name="valid_acc", lower_is_better=False))]
+        return [
+            (
+                "valid_acc",
+                EpochScoring(_encoded_accuracy, name="valid_acc", lower_is_better=False),
+            )
+        ]
 
     def predict_proba(self, X):
         """Class probabilities, shape ``(n_samples, n_classes)``."""
@@ -155,4 +167,5 @@ class BINNClassifier(ClassifierMixin, BINNBase):
 
     def predict(self, X):
         """The most probable class of each sample."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -39,7 +39,7 @@ def _readonly(array):
 def _as_binary_csr(matrix, index):
     """Convert one layer to a float32 CSR 0/1 matrix, or say what is wrong."""
     if sp.issparse(matrix):
-        csr = sp.csr_matrix(matrix, dtype=np.float64)
+        csr = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
     else:
         try:
             dense = np.asarray(matrix, dtype=np.float64)

@@ -98,7 +98,7 @@ class BINNModule(nn.Module):
 
         Dropout acts between pathway layers and before the head.
         """
-        h, pres, posts = X.T, [], []
+        h, pres, posts = X.to(self.output.weight.dtype).T, [], []
         for layer, norm in zip(self.pathway_layers, self.batch_norms):
             pre = layer.forward_feature_major(h)
             if not isinstance(norm, nn.Identity):

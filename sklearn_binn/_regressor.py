@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_array
 
-from ._base import BINNBase
+from ._base import BINNBase, _check_target
 from ._classifier import BINNClassifier
 
 __all__ = ["BINNRegressor"]
@@ -44,22 +45,37 @@ class BINNRegressor(RegressorMixin, BINNBase):
     (3,)
     """
 
-    def _prepare_target(self, y, n_samples):
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but y is None.")
+    def _prepare_target(self, y, n_samples, reset):
         y = check_array(
-            y, ensure_2d=False, dtype=[np.float64, np.float32], input_name="y"
+            _check_target(self, y, n_samples), ensure_2d=False,
+            dtype=[np.float64, np.float32], input_name="y",
         )
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
-        if len(y) != n_samples:
+        with np.errstate(over="ignore"):
+            y = y.reshape(n_samples, -1).astype(np.float32)
+        if not np.isfinite(y).all():
             raise ValueError(
-                f"y has {len(y)} samples but X has {n_samples}; they must match."
+                "y has values too large for float32 (|y| > 3.4e38); rescale the target."
             )
-        self._y_1d = y.ndim == 1
-        y = y.reshape(n_samples, -1).astype(np.float32)
-        self._n_outputs = y.shape[1]
+        if reset:
+            self._y_1d = self._input_ndim == 1
+            self._n_outputs = y.shape[1]
+        elif y.shape[1] != self._n_outputs:
+            raise ValueError(
+                f"y has {y.shape[1]} targets but {type(self).__name__} was fitted "
+                f"with {self._n_outputs}."
+            )
         return y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    @available_if(lambda self: False)
+    def predict_proba(self, X):
+        """Not available: a regressor has no class probabilities."""
 
     def _default_criterion(self):
         return torch.nn.MSELoss

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceCheck"]
+__all__ = ["DivergenceCheck", "EarlyStopping"]
 
 
 class DivergenceCheck(Callback):
@@ -40,3 +41,80 @@ class DivergenceCheck(Callback):
                 "standardize X (and y for regression), or add weight decay "
                 "(optimizer__weight_decay)."
             )
+
+
+class EarlyStopping(Callback):
+    """Stop training when a loss stops improving, and keep the best weights.
+
+    Unlike skorch's callback of the same name, ``monitor="auto"`` watches the
+    validation loss when the net has a validation split and the training loss
+    otherwise, so one default serves both.
+
+    Parameters
+    ----------
+    monitor : str, default="auto"
+        History key to watch, or ``"auto"``.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    threshold : float, default=1e-4
+        Minimum relative improvement: a new loss counts when it is below
+        ``best - threshold * |best|``.
+    load_best : bool, default=True
+        Restore the weights of the best epoch when training ends.
+
+    Attributes
+    ----------
+    best_score_ : float
+    best_epoch_ : int
+    monitor_ : str
+        The key actually watched.
+
+    Examples
+    --------
+    >>> from sklearn_binn.callbacks import EarlyStopping
+    >>> EarlyStopping(patience=5).patience
+    5
+    """
+
+    def __init__(self, monitor="auto", patience=10, threshold=1e-4, load_best=True):
+        self.monitor = monitor
+        self.patience = patience
+        self.threshold = threshold
+        self.load_best = load_best
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_score_ = math.inf
+        self.best_epoch_ = 0
+        self.misses_ = 0
+        self.monitor_ = None
+        self._best_state = None
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        if self.monitor_ is None:
+            if self.monitor != "auto":
+                self.monitor_ = self.monitor
+            else:
+                self.monitor_ = "valid_loss" if "valid_loss" in row else "train_loss"
+        score = row[self.monitor_]
+        improved = not math.isfinite(self.best_score_) or (
+            score < self.best_score_ - self.threshold * abs(self.best_score_)
+        )
+        if improved:
+            self.best_score_, self.best_epoch_, self.misses_ = score, row["epoch"], 0
+            if self.load_best:
+                self._best_state = copy.deepcopy(net.module_.state_dict())
+        else:
+            self.misses_ += 1
+        if self.misses_ >= self.patience:
+            if net.verbose:
+                print(
+                    f"Stopping since {self.monitor_} has not improved in the last "
+                    f"{self.patience} epochs (best {self.best_score_:.6f} at epoch "
+                    f"{self.best_epoch_})."
+                )
+            raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        if self.load_best and self._best_state is not None:
+            net.module_.load_state_dict(self._best_state)

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _doctest_seeds():

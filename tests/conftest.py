@@ -4,6 +4,9 @@ import numpy as np
 import pytest
 import torch
 
+# The suite's networks are tiny: one thread avoids thread-pool overhead.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _fixed_seeds():

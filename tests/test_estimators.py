@@ -1,0 +1,269 @@
+"""BINNClassifier and BINNRegressor as scikit-learn estimators."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_binn import BINNClassifier, BINNRegressor, PathwayMask
+
+from _check_masks import two_layer_mask
+
+# Every check applies: no expected failures for either estimator.
+EXPECTED_FAILED_CHECKS = {}
+
+
+@parametrize_with_checks(
+    [
+        BINNRegressor(two_layer_mask, lr=1e-2, random_state=0),
+        BINNClassifier(two_layer_mask, lr=1e-2, random_state=0),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture
+def mask():
+    gene_sets = {
+        "P1": ["G0", "G1", "G2"],
+        "P2": ["G2", "G3", "G4"],
+        "P3": ["G4", "G5", "G6"],
+        "P4": ["G6", "G7", "G0"],
+    }
+    hierarchy = [("P1", "T1"), ("P2", "T1"), ("P3", "T2"), ("P4", "T2"), ("T1", "R"), ("T2", "R")]
+    return PathwayMask.from_gene_sets(gene_sets, hierarchy)
+
+
+@pytest.fixture
+def data(mask):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, mask.n_features))
+    y = np.tanh(X[:, 0] + X[:, 2]) - 0.5 * X[:, 5] + 0.05 * rng.normal(size=300)
+    return X, y
+
+
+def _dense_forward(estimator, X):
+    """Independent numpy forward pass from the estimator's own weights."""
+    module = estimator.module_
+    h, acts = X, []
+    for layer, weights in zip(module.pathway_layers, estimator.get_weights()):
+        h = np.tanh(h @ weights.toarray() + layer.bias.detach().double().numpy())
+        acts.append(h)
+    out = h @ module.output.weight.detach().double().numpy().T + module.output.bias.detach().double().numpy()
+    return out, acts
+
+
+def test_regressor_fits_and_matches_dense_forward(mask, data):
+    X, y = data
+    reg = BINNRegressor(mask, lr=1e-2, random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.8
+    out, acts = _dense_forward(reg, X)
+    np.testing.assert_allclose(reg.predict(X), out[:, 0], rtol=1e-4, atol=1e-5)
+    for k, act in enumerate(reg.pathway_activations(X)):
+        assert list(act.columns) == list(reg.mask_.node_names[k])
+        np.testing.assert_allclose(act.to_numpy(), acts[k], rtol=1e-4, atol=1e-5)
+
+
+def test_weights_keep_the_mask_pattern(mask, data):
+    X, y = data
+    reg = BINNRegressor(mask, max_epochs=5, optimizer__weight_decay=0.1, random_state=0).fit(X, y)
+    for weights, pattern in zip(reg.get_weights(), mask.layers):
+        assert weights.shape == pattern.shape
+        assert ((weights != 0).toarray() <= (pattern != 0).toarray()).all()
+        assert weights.nnz == pattern.nnz
+    frames = reg.get_weights(as_frame=True)
+    assert list(frames[0].index) == list(mask.feature_names)
+    assert list(frames[0].columns) == list(mask.node_names[0])
+    with_output = reg.get_weights(include_output=True)
+    assert with_output[-1].shape == (1, 1)
+    assert reg.n_edges_ == mask.n_edges
+
+
+def test_classifier_binary_multiclass_and_string_labels(mask, data):
+    X, y = data
+    labels = np.where(y > 0, "tumour", "normal")
+    clf = BINNClassifier(mask, lr=1e-2, random_state=0).fit(X, labels)
+    assert set(clf.classes_) == {"normal", "tumour"}
+    assert clf.score(X, labels) > 0.85
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert clf.module_.output.out_features == 1
+    three = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    clf3 = BINNClassifier(mask, lr=1e-2, random_state=0).fit(X, three)
+    assert clf3.predict_proba(X).shape == (len(X), 3)
+    assert clf3.score(X, three) > 0.7
+    with pytest.raises(ValueError, match="not seen at fit"):
+        clf.partial_fit(X[:5], ["a", "b", "a", "b", "a"])
+
+
+def test_multioutput_regression(mask, data):
+    X, y = data
+    Y = np.column_stack([y, -y])
+    reg = BINNRegressor(mask, lr=1e-2, n_iter_no_change=None, random_state=0).fit(X, Y)
+    assert reg.predict(X).shape == Y.shape
+    assert reg.score(X, Y) > 0.8
+
+
+def test_pandas_columns_matched_by_name(mask, data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=mask.feature_names)
+    shuffled = frame[frame.columns[::-1]]
+    a = BINNRegressor(mask, max_epochs=5, random_state=0).fit(frame, y)
+    b = BINNRegressor(mask, max_epochs=5, random_state=0).fit(shuffled, y)
+    np.testing.assert_allclose(a.predict(frame), b.predict(shuffled), rtol=1e-5)
+    np.testing.assert_allclose(b.predict(frame), b.predict(shuffled), rtol=1e-6)
+    assert list(b.feature_names_in_) == list(shuffled.columns)
+    extra = frame.assign(UNUSED=1.0)
+    c = BINNRegressor(mask, max_epochs=2, random_state=0).fit(extra, y)
+    assert c.n_features_in_ == mask.n_features + 1
+
+
+def test_missing_genes_raise_or_drop(mask, data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=mask.feature_names).drop(columns=["G3"])
+    with pytest.raises(ValueError, match=r"missing from X's columns.*G3"):
+        BINNRegressor(mask, max_epochs=2).fit(frame, y)
+    with pytest.warns(UserWarning, match="Dropping 1 gene"):
+        reg = BINNRegressor(mask, max_epochs=2, missing_genes="drop").fit(frame, y)
+    assert "G3" not in reg.mask_.feature_names
+    assert reg.mask_.n_edges == mask.n_edges - 1
+
+
+def test_depth_grid_search_in_pipeline(mask, data):
+    X, y = data
+    pipe = make_pipeline(StandardScaler(), BINNRegressor(mask, max_epochs=20, random_state=0))
+    search = GridSearchCV(pipe, {"binnregressor__depth": [1, 2, 3]}, cv=2, n_jobs=2)
+    search.fit(X, y)
+    depths = [p["binnregressor__depth"] for p in search.cv_results_["params"]]
+    assert depths == [1, 2, 3]
+    assert search.best_estimator_[-1].mask_.depth == search.best_params_["binnregressor__depth"]
+    est = BINNRegressor(mask, depth=2, max_epochs=2).fit(X, y)
+    assert est.mask_.depth == 2 and len(est.module_.pathway_layers) == 2
+
+
+def test_cross_validate_and_column_transformer(mask, data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=mask.feature_names).assign(age=np.arange(len(X)))
+    transformer = ColumnTransformer(
+        [("genes", StandardScaler(), list(mask.feature_names))], verbose_feature_names_out=False
+    ).set_output(transform="pandas")
+    pipe = make_pipeline(transformer, BINNRegressor(mask, max_epochs=5, random_state=0))
+    result = cross_validate(pipe, frame, y, cv=3, scoring=["r2", "neg_mean_squared_error"])
+    assert len(result["test_r2"]) == 3
+    assert np.all(np.isfinite(result["test_neg_mean_squared_error"]))
+
+
+def test_reproducible_with_random_state(mask, data):
+    X, y = data
+    a = BINNClassifier(mask, max_epochs=5, dropout=0.2, random_state=3).fit(X, y > 0)
+    b = BINNClassifier(mask, max_epochs=5, dropout=0.2, random_state=3).fit(X, y > 0)
+    c = BINNClassifier(mask, max_epochs=5, dropout=0.2, random_state=4).fit(X, y > 0)
+    for wa, wb, wc in zip(a.get_weights(), b.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(wa.toarray(), wb.toarray())
+        assert not np.array_equal(wa.toarray(), wc.toarray())
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_fit_leaves_global_torch_rng_alone(mask, data):
+    X, y = data
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    BINNRegressor(mask, max_epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_pickle_and_joblib_round_trips(mask, data, dump, tmp_path):
+    X, y = data
+    clf = BINNClassifier(mask, max_epochs=5, random_state=0).fit(X, y > 0)
+    if dump == "pickle":
+        loaded = pickle.loads(pickle.dumps(clf))
+    else:
+        joblib.dump(clf, tmp_path / "model.joblib")
+        loaded = joblib.load(tmp_path / "model.joblib")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    assert loaded.mask_ == clf.mask_
+    cloned = clone(clf)
+    assert not hasattr(cloned, "mask_")
+    assert cloned.get_params()["max_epochs"] == 5
+
+
+def test_nested_params_and_early_stopping(mask, data):
+    X, y = data
+    reg = BINNRegressor(mask, max_epochs=300, n_iter_no_change=3, tol=0.2, lr=1e-2, random_state=0)
+    reg.set_params(optimizer__weight_decay=1e-3, module__dropout=0.0)
+    assert reg.get_params()["optimizer__weight_decay"] == 1e-3
+    reg.fit(X, y)
+    assert reg.optimizer_.param_groups[0]["weight_decay"] == 1e-3
+    assert len(reg.history_) < 300
+    assert "valid_loss" in reg.history_[-1]
+    no_split = BINNRegressor(mask, max_epochs=4, train_split=None, random_state=0).fit(X, y)
+    assert "valid_loss" not in no_split.history_[-1]
+    assert len(no_split.history_) == 4
+
+
+def test_warm_start_and_partial_fit(mask, data):
+    X, y = data
+    reg = BINNRegressor(mask, max_epochs=3, n_iter_no_change=None, random_state=0).fit(X, y)
+    reg.partial_fit(X, y)
+    assert len(reg.history_) == 6
+
+
+@pytest.mark.parametrize(
+    "make_bad, error, match",
+    [
+        (lambda X, y: (X[:, :5], y), ValueError, "X has 5 features, but the mask"),
+        (lambda X, y: (np.where(X > 2, np.nan, X), y), ValueError, "NaN"),
+        (lambda X, y: (np.where(X > 2, np.inf, X), y), ValueError, "infinity"),
+        (lambda X, y: (X, y[:-3]), ValueError, "inconsistent numbers of samples"),
+        (lambda X, y: (X, None), ValueError, "requires y to be passed"),
+        (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
+        (lambda X, y: (X.astype(str).astype(object) + "x", y), ValueError, "could not convert"),
+    ],
+)
+def test_bad_input_messages(mask, data, make_bad, error, match):
+    X, y = data
+    Xb, yb = make_bad(X, y)
+    with pytest.raises(error, match=match):
+        BINNRegressor(mask, max_epochs=1).fit(Xb, yb)
+
+
+def test_bad_parameters_and_masks(mask, data):
+    X, y = data
+    with pytest.raises(ValueError, match="depth=5 exceeds the depth of the mask"):
+        BINNRegressor(mask, depth=5, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="'activation' parameter"):
+        BINNRegressor(mask, activation="swish").fit(X, y)
+    with pytest.raises(ValueError, match="no inputs"):
+        BINNRegressor(np.zeros((X.shape[1], 2))).fit(X, y)
+    with pytest.raises(TypeError, match="mask is None"):
+        BINNRegressor(None).fit(X, y)
+    with pytest.raises(ValueError, match="1 class"):
+        BINNClassifier(mask, max_epochs=1).fit(X, np.ones(len(X)))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        BINNClassifier(mask, max_epochs=1).fit(X, y)
+    reg = BINNRegressor(mask, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="layer must be between 0 and 2"):
+        reg.pathway_activations(X, layer=7)
+
+
+def test_divergence_is_reported_with_the_epoch(mask, data):
+    X, y = data
+    reg = BINNRegressor(
+        mask, activation="identity", optimizer=torch.optim.SGD, lr=1e6, max_epochs=50,
+        random_state=0,
+    )
+    with pytest.raises(FloatingPointError, match=r"diverged: train_loss is (nan|inf) at epoch \d+"):
+        reg.fit(X, y)
