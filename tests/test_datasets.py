@@ -1,0 +1,440 @@
+"""Tests of sklearn_binn.datasets: the bundled Reactome hierarchy and synthetic masks."""
+
+import gzip
+import importlib.util
+import io
+import json
+import math
+import re
+import time
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from sklearn_binn import PathwayMask
+from sklearn_binn.datasets import load_reactome, make_overlapping_gene_sets, make_pathway_mask
+
+ROOT = Path(__file__).resolve().parents[1]
+DNA_REPAIR, CELL_CYCLE = "R-HSA-73894", "R-HSA-1640170"
+
+
+# --------------------------------------------------------------------- helpers
+def _data(name):
+    return resources.files("sklearn_binn.datasets").joinpath("data", name).read_bytes()
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads(_data("reactome_manifest.json"))
+
+
+@pytest.fixture(scope="module")
+def bundled(manifest):
+    """The bundled files read with plain pandas, independently of the loader."""
+
+    def read(key, columns):
+        text = gzip.decompress(_data(manifest["files"][key])).decode()
+        return pd.read_csv(io.StringIO(text), sep="\t", header=None, names=columns,
+                           dtype=str, quoting=3, keep_default_na=False)
+
+    return (read("relations", ["parent", "child"]), read("gene_map", ["gene", "pathway"]),
+            read("names", ["pathway", "name"]))
+
+
+@pytest.fixture(scope="module")
+def hierarchy(bundled):
+    relations, _, names = bundled
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names["pathway"])
+    graph.add_edges_from(zip(relations["parent"], relations["child"]))
+    return graph
+
+
+def _gene(manifest, accession, symbol):
+    return accession if manifest["gene_identifier"] == "uniprot_accession" else symbol
+
+
+def _targets(mask, gene, layer=0):
+    """Names of the nodes that ``gene`` feeds in layer ``layer`` (0 = genes)."""
+    row = list(mask.feature_names).index(gene)
+    return set(mask.node_names[layer][mask.layers[layer][row].indices])
+
+
+def _base(name):
+    return re.sub(r"_copy\d+$", "", name)
+
+
+# ---------------------------------------------------------------- load_reactome
+def test_manifest_counts_match_bundled_files(manifest, bundled, hierarchy):
+    relations, gene_map, names = bundled
+    generations = list(nx.topological_generations(hierarchy))
+    assert manifest["n_relations"] == len(relations) == 2769
+    assert manifest["n_pathways"] == len(names) == hierarchy.number_of_nodes() == 2751
+    assert manifest["n_genes"] == gene_map["gene"].nunique() == 11285
+    assert manifest["n_gene_pathway_pairs"] == len(gene_map) == 45183
+    assert manifest["n_annotated_pathways"] == gene_map["pathway"].nunique()
+    assert manifest["n_roots"] == len(generations[0]) == 29
+    assert manifest["max_level"] == len(generations) == 12
+    assert manifest["pathways_per_level"] == [len(g) for g in generations]
+    per_gene = gene_map.groupby("gene").size()
+    assert manifest["pathways_per_gene_mean"] == pytest.approx(per_gene.mean(), abs=1e-4)
+    assert manifest["pathways_per_gene_median"] == per_gene.median() == 2
+    assert manifest["licence"].startswith("CC0")
+    assert manifest["release_date"] == "2025-01-14"
+    assert "lowest-level" in manifest["mapping_level_check"]["verdict"]
+    assert not gene_map.duplicated().any() and not relations.duplicated().any()
+    size = sum(len(_data(f)) for f in manifest["files"].values())
+    assert size < 5e6
+    print(f"\nbundled Reactome: {size / 1e6:.2f} MB, {len(names)} pathways, "
+          f"{len(relations)} relations, {len(per_gene)} genes, {len(gene_map)} pairs")
+
+
+def test_only_human_identifiers(manifest, bundled):
+    relations, gene_map, names = bundled
+    for column in (relations["parent"], relations["child"], gene_map["pathway"], names["pathway"]):
+        assert column.str.match(r"^R-HSA-\d+$").all()
+    if manifest["gene_identifier"] == "uniprot_accession":
+        # canonical UniProt accessions only: no isoform suffixes
+        pattern = r"^([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$"
+        assert gene_map["gene"].str.match(pattern).all()
+    mask = load_reactome()
+    for names_k in mask.node_names:
+        assert all(_base(n).startswith("R-HSA-") for n in names_k)
+
+
+def test_load_reactome_full_sizes(manifest, bundled, hierarchy):
+    _, gene_map, _ = bundled
+    mask = load_reactome()
+    print(f"\nload_reactome(): {mask.n_features} genes, layers {mask.layer_sizes}, "
+          f"{mask.n_edges} edges")
+    assert mask.n_features == manifest["n_genes"]
+    assert list(mask.layer_sizes) == manifest["mask_layer_sizes"]
+    assert mask.depth == manifest["max_level"]
+    # every gene-pathway pair is exactly one gene edge (to the pathway or its copy)
+    assert mask.layers[0].nnz == len(gene_map)
+    assert set(mask.feature_names) == set(gene_map["gene"])
+    # the top layer is Reactome's roots, real pathways appear once each
+    assert set(mask.node_names[-1]) == {n for n in hierarchy if hierarchy.in_degree(n) == 0}
+    real = [n for names in mask.node_names for n in names if not n.endswith(tuple(
+        f"_copy{k}" for k in range(1, 13)))]
+    assert len(real) == len(set(real))
+
+
+@pytest.mark.parametrize("n_levels", [1, 2, 3, 4, 6, 12])
+def test_load_reactome_n_levels(manifest, bundled, hierarchy, n_levels):
+    _, gene_map, _ = bundled
+    mask = load_reactome(n_levels=n_levels)
+    print(f"\nload_reactome(n_levels={n_levels}): layers {mask.layer_sizes}")
+    assert list(mask.layer_sizes) == manifest["mask_layer_sizes_by_n_levels"][str(n_levels)]
+    assert mask.n_features == manifest["n_genes"]
+    # no gene is lost by the cut: each one still feeds some pathway
+    assert np.all(np.diff(mask.layers[0].indptr) > 0)
+    # the real nodes are exactly the pathways within n_levels of a root that hold genes
+    level = {n: g for g, gen in enumerate(nx.topological_generations(hierarchy)) for n in gen}
+    annotated = set(gene_map["pathway"])
+    expected = {
+        n for n, lev in level.items()
+        if lev < n_levels and (n in annotated or nx.descendants(hierarchy, n) & annotated)
+    }
+    real = {n for names in mask.node_names for n in names if _base(n) == n}
+    assert real == expected
+
+
+def test_known_gene_pathway_facts(manifest, bundled, hierarchy):
+    _, gene_map, _ = bundled
+    tp53 = _gene(manifest, "P04637", "TP53")
+    brca1 = _gene(manifest, "P38398", "BRCA1")
+    annotated = set(gene_map.loc[gene_map["gene"] == tp53, "pathway"])
+    assert "R-HSA-69541" in annotated  # Stabilization of p53
+    ancestors = set().union(*(nx.ancestors(hierarchy, p) | {p} for p in annotated))
+    assert {DNA_REPAIR, CELL_CYCLE} <= ancestors
+    # in the mask cut to the 29 top-level pathways, TP53 and BRCA1 feed DNA Repair
+    top = load_reactome(n_levels=1)
+    assert {DNA_REPAIR, CELL_CYCLE} <= _targets(top, tp53)
+    assert DNA_REPAIR in _targets(top, brca1)
+    # in the full mask, TP53 feeds its annotated pathways (or their copies) and nothing else
+    full = load_reactome()
+    assert {_base(n) for n in _targets(full, tp53)} == annotated
+
+
+def test_load_reactome_names_and_restrict(manifest):
+    mask, names = load_reactome(n_levels=3, return_names=True)
+    assert len(names) == manifest["n_pathways"]
+    assert names[DNA_REPAIR] == "DNA Repair" and names[CELL_CYCLE] == "Cell Cycle"
+    assert all(_base(n) in names for layer in mask.node_names for n in layer)
+    names.clear()  # the caller's copy: the next call is unaffected
+    assert len(load_reactome(return_names=True)[1]) == manifest["n_pathways"]
+    genes = [_gene(manifest, a, s) for a, s in [("P04637", "TP53"), ("P38398", "BRCA1")]]
+    small = mask.restrict(genes + ["NOT_A_GENE"])
+    assert list(small.feature_names) == genes + ["NOT_A_GENE"]
+    assert DNA_REPAIR in small.node_names[-1]
+
+
+def test_load_reactome_is_cached_and_validated():
+    start = time.perf_counter()
+    first = load_reactome(n_levels=2)
+    assert load_reactome(n_levels=np.int64(2)) is first
+    assert time.perf_counter() - start < 5
+    for bad in (0, -1, 2.5, "3", True):
+        with pytest.raises(ValueError, match="n_levels must be a positive int"):
+            load_reactome(n_levels=bad)
+
+
+def test_from_reactome_reads_the_bundled_layout(manifest):
+    files = resources.files("sklearn_binn.datasets").joinpath("data")
+    relations = io.StringIO(gzip.decompress(files.joinpath(manifest["files"]["relations"])
+                                            .read_bytes()).decode())
+    gene_map = io.StringIO(gzip.decompress(files.joinpath(manifest["files"]["gene_map"])
+                                           .read_bytes()).decode())
+    assert PathwayMask.from_reactome(relations, gene_map, n_levels=3) == load_reactome(n_levels=3)
+
+
+# ---------------------------------------------------------- build script (tiny)
+def _build_module():
+    spec = importlib.util.spec_from_file_location(
+        "build_reactome_data", ROOT / "scripts" / "build_reactome_data.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write_sources(folder):
+    folder.mkdir()
+    (folder / "reactome_pathways_relation_2025_01_14.txt").write_text(
+        "R-HSA-1\tR-HSA-2\nR-HSA-1\tR-HSA-3\nR-HSA-3\tR-HSA-4\nR-MMU-1\tR-MMU-2\n"
+    )
+    url = "https://reactome.org/PathwayBrowser/#/"
+    rows = [("P11111", "R-HSA-2", "TAS"), ("P11111-2", "R-HSA-2", "TAS"),
+            ("P22222", "R-HSA-4", "TAS"), ("P33333", "R-HSA-4", "TAS"),
+            ("P33333", "R-HSA-4", "IEA"), ("P0DTC2", "R-HSA-4", "TAS"),
+            ("P44444", "R-MMU-2", "IEA")]
+    (folder / "uniprot_2_reactome_2025_01_14.txt").write_text("".join(
+        f"{acc}\t{pw}\t{url}{pw}\tname\t{ev}\t"
+        f"{'Homo sapiens' if pw.startswith('R-HSA') else 'Mus musculus'}\n"
+        for acc, pw, ev in rows
+    ))
+    (folder / "uniprotkb_human_2025_01_21.tsv").write_text(
+        "Entry\tEntry Name\tProtein names\nP11111\tAAA_HUMAN\tA\nP22222\tBBB_HUMAN\tB\n"
+        "P33333\tCCC_HUMAN\tC\nP0DTC2\tSPIKE_SARS2\tSpike\nP44444\tDDD_MOUSE\tD\n"
+    )
+    (folder / "reactome_pathways_names_2025_01_21.txt").write_text(
+        "R-HSA-1\tTop\tHomo sapiens\nR-HSA-2\tLeft \"arm\"\tHomo sapiens\n"
+        "R-HSA-3\tRight\tHomo sapiens\nR-HSA-4\tDeep\tHomo sapiens\nR-MMU-1\tTop\tMus musculus\n"
+    )
+
+
+def _read_out(path):
+    with gzip.open(path, "rt") as handle:
+        return [tuple(line.rstrip("\n").split("\t")) for line in handle]
+
+
+def test_build_script_filters_and_counts(tmp_path, capsys):
+    build = _build_module()
+    _write_sources(tmp_path / "downloads")
+    out = tmp_path / "out"
+    assert build.main([str(tmp_path), "--out", str(out)]) == 0
+    assert _read_out(out / build.RELATIONS_FILE) == [
+        ("R-HSA-1", "R-HSA-2"), ("R-HSA-1", "R-HSA-3"), ("R-HSA-3", "R-HSA-4")]
+    # isoform folded, TAS/IEA duplicate removed, viral and mouse entries dropped
+    assert _read_out(out / build.GENE_MAP_FILE) == [
+        ("P11111", "R-HSA-2"), ("P22222", "R-HSA-4"), ("P33333", "R-HSA-4")]
+    assert dict(_read_out(out / build.NAMES_FILE))["R-HSA-2"] == 'Left "arm"'
+    manifest = json.loads((out / build.MANIFEST_FILE).read_text())
+    assert (manifest["n_pathways"], manifest["n_relations"], manifest["n_roots"],
+            manifest["max_level"], manifest["n_genes"], manifest["n_gene_pathway_pairs"]) == (
+        4, 3, 1, 3, 3, 3)
+    assert manifest["n_isoform_accessions_folded"] == 1
+    assert manifest["n_non_human_or_unlisted_accessions_dropped"] == 1
+    # layers: R-HSA-4 and a copy of R-HSA-2 / R-HSA-2 and R-HSA-3 / R-HSA-1
+    assert manifest["mask_layer_sizes"] == [2, 2, 1]
+    assert manifest["mask_layer_sizes_by_n_levels"]["2"] == [2, 1]
+    assert "n_genes" in capsys.readouterr().out
+
+
+def test_build_script_gene_symbols(tmp_path):
+    build = _build_module()
+    _write_sources(tmp_path / "downloads")
+    symbols = tmp_path / "symbols.tsv"
+    symbols.write_text("Entry\tGene Names (primary)\nP11111\tGENEA\nP22222\tGENEB\n"
+                       "P33333\tGENEB\n")
+    out = tmp_path / "out"
+    build.main([str(tmp_path / "downloads"), "--out", str(out), "--gene-symbols", str(symbols)])
+    assert _read_out(out / build.GENE_MAP_FILE) == [("GENEA", "R-HSA-2"), ("GENEB", "R-HSA-4")]
+    manifest = json.loads((out / build.MANIFEST_FILE).read_text())
+    assert manifest["gene_identifier"] == "gene_symbol" and manifest["n_genes"] == 2
+    hgnc = tmp_path / "hgnc.tsv"
+    hgnc.write_text('hgnc_id\tsymbol\tuniprot_ids\nHGNC:1\tGENEA\tP11111\n'
+                    'HGNC:2\tGENEB\t"P22222|P33333"\n')
+    assert build.read_symbol_table(hgnc) == {"P11111": "GENEA", "P22222": "GENEB",
+                                             "P33333": "GENEB"}
+
+
+def test_build_script_missing_source(tmp_path):
+    build = _build_module()
+    with pytest.raises(SystemExit, match="Expected exactly one file"):
+        build.main([str(tmp_path), "--out", str(tmp_path / "out")])
+
+
+# ------------------------------------------------------------ make_pathway_mask
+def _check_structure(mask, n_genes):
+    assert mask.n_features == n_genes
+    assert np.all(np.diff(mask.layers[0].indptr) > 0), "every gene is in a pathway"
+    for k, layer in enumerate(mask.layers):
+        assert np.all(np.diff(layer.tocsc().indptr) > 0), f"layer {k}: a node without input"
+        if k > 0:
+            assert np.all(np.diff(layer.indptr) > 0), f"layer {k}: a node without parent"
+    sizes = mask.layer_sizes
+    assert all(b <= a for a, b in zip(sizes, sizes[1:]))
+
+
+@pytest.mark.parametrize("n_genes, depth, sizes", [(100, 3, (20, 6, 2)), (50, 2, (10, 3)),
+                                                   (60, 2, (12, 4)), (3, 2, (1, 1))])
+def test_make_pathway_mask_default_widths(n_genes, depth, sizes):
+    mask = make_pathway_mask(n_genes, depth=depth, random_state=0)
+    assert mask.layer_sizes == sizes
+    _check_structure(mask, n_genes)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("n_genes, widths", [(30, (40, 40)), (200, (30, 8, 3, 1)),
+                                             (1000, (50, 10))])
+def test_make_pathway_mask_explicit_widths(n_genes, widths, seed):
+    mask = make_pathway_mask(n_genes, n_pathways=widths, random_state=seed)
+    assert mask.layer_sizes == widths
+    _check_structure(mask, n_genes)
+
+
+def test_make_pathway_mask_is_deterministic():
+    a = make_pathway_mask(500, depth=3, random_state=7)
+    b = make_pathway_mask(500, depth=3, random_state=np.random.RandomState(7))
+    assert a == b
+    assert all((x != y).nnz == 0 for x, y in zip(a.layers, b.layers))
+    assert a != make_pathway_mask(500, depth=3, random_state=8)
+
+
+def test_make_pathway_mask_reactome_statistics():
+    """A 20,000-gene mask matches the Reactome statistics in the module docstring."""
+    start = time.perf_counter()
+    mask = make_pathway_mask(20000, random_state=0)
+    elapsed = time.perf_counter() - start
+    widths = [round(20000 / 5.12)]
+    widths += [round(widths[-1] * 0.3), round(round(widths[-1] * 0.3) * 0.3)]
+    assert mask.layer_sizes == tuple(widths) == (3906, 1172, 352)
+    _check_structure(mask, 20000)
+    per_gene = np.diff(mask.layers[0].indptr)
+    size = np.diff(mask.layers[0].tocsc().indptr)
+    parents = np.concatenate([np.diff(layer.indptr) for layer in mask.layers[1:]])
+    children = np.concatenate([np.diff(layer.tocsc().indptr) for layer in mask.layers[1:]])
+    print(f"\nmake_pathway_mask(20000): {elapsed:.3f} s, layers {mask.layer_sizes}; "
+          f"pathways/gene mean {per_gene.mean():.2f} median {np.median(per_gene):g} "
+          f"single {np.mean(per_gene == 1):.3f}; size mean {size.mean():.1f} median "
+          f"{np.median(size):g}; parents mean {parents.mean():.4f} multi "
+          f"{np.mean(parents > 1):.4f}; children median {np.median(children):g}")
+    assert elapsed < 2.0
+    # Reactome: 4.0 pathways per gene, median 2, 43 % of genes in one pathway
+    assert per_gene.mean() == pytest.approx(4.0, abs=0.15)
+    assert np.median(per_gene) == 2
+    assert np.mean(per_gene == 1) == pytest.approx(0.43, abs=0.03)
+    # Reactome: pathway size mean 20.5, median 10
+    assert size.mean() == pytest.approx(4.0 * 20000 / 3906, rel=0.04)
+    assert 8 <= np.median(size) <= 12
+    # Reactome: 1.3 % of nodes with several parents (so the hierarchy is a DAG), 1.017 on average
+    assert 0.003 < np.mean(parents > 1) < 0.03
+    assert parents.mean() == pytest.approx(1.017, abs=0.012)
+    assert 2 <= np.median(children) <= 3
+
+
+@pytest.mark.parametrize("overlap", [1, 2.0, 6.5])
+def test_make_pathway_mask_overlap(overlap):
+    mask = make_pathway_mask(5000, n_pathways=(800, 100), overlap=overlap, random_state=1)
+    per_gene = np.diff(mask.layers[0].indptr)
+    if overlap == 1:
+        assert np.all(per_gene == 1)
+    else:
+        assert per_gene.mean() == pytest.approx(overlap, rel=0.06)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_genes": 0}, ValueError, "n_genes must be >= 1"),
+    ({"n_genes": 10.0}, TypeError, "n_genes must be an int"),
+    ({"n_genes": 10, "depth": 0}, ValueError, "depth must be >= 1"),
+    ({"n_genes": 10, "n_pathways": 5}, TypeError, r"pass \(n,\)"),
+    ({"n_genes": 10, "n_pathways": ()}, ValueError, "at least one layer"),
+    ({"n_genes": 10, "n_pathways": (3, 0)}, ValueError, "n_pathways must be >= 1"),
+    ({"n_genes": 10, "n_pathways": (3, 5)}, ValueError, "must not increase"),
+    ({"n_genes": 10, "n_pathways": (3, 2), "depth": 3}, ValueError, "does not match"),
+    ({"n_genes": 10, "overlap": 0.5}, ValueError, "overlap"),
+    ({"n_genes": 10, "overlap": "4"}, ValueError, "overlap"),
+])
+def test_make_pathway_mask_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_pathway_mask(**kwargs)
+
+
+# --------------------------------------------------- make_overlapping_gene_sets
+def _published_generator(G, P, lo, hi, overlap_frac, seed):
+    """The published build_sparse_overlapping_mask, written out plainly."""
+    rng = np.random.default_rng(seed)
+    prev_pool = np.array([], dtype=int)
+    gene_sets = []
+    for _ in range(P):
+        size = rng.integers(lo, hi + 1)
+        k_ov = min(int(math.floor(size * overlap_frac)), len(prev_pool))
+        overlap = rng.choice(prev_pool, k_ov, replace=False) if k_ov > 0 else np.array([], int)
+        remaining = np.setdiff1d(np.arange(G), overlap)
+        k_fresh = min(size - k_ov, len(remaining))
+        fresh = rng.choice(remaining, k_fresh, replace=False) if k_fresh > 0 else np.array([], int)
+        genes = np.unique(np.concatenate([overlap, fresh]))
+        gene_sets.append(genes)
+        prev_pool = np.unique(np.concatenate([prev_pool, genes]))
+    return gene_sets
+
+
+def _gene_sets(mask):
+    csc = mask.layers[0].tocsc()
+    return [csc.indices[csc.indptr[j]:csc.indptr[j + 1]] for j in range(csc.shape[1])]
+
+
+def test_make_overlapping_gene_sets_published_numbers():
+    mask = make_overlapping_gene_sets(n_genes=400, n_pathways=60, size_range=(14, 22),
+                                      overlap=0.55, random_state=42)
+    covered = int(np.sum(np.diff(mask.layers[0].indptr) > 0))
+    print(f"\nmake_overlapping_gene_sets(random_state=42): {mask.n_edges} entries, "
+          f"{mask.layer_sizes[0]} pathways, {covered} genes covered")
+    assert (mask.n_features, mask.layer_sizes, mask.n_edges, covered) == (400, (60,), 1086, 291)
+    sizes = [len(g) for g in _gene_sets(mask)]
+    assert sizes[:10] == [14, 18, 22, 21, 16, 22, 18, 20, 18, 18]
+    assert list(mask.node_names[0][:3]) == ["P0", "P1", "P2"]
+    assert make_overlapping_gene_sets() == mask
+
+
+@pytest.mark.parametrize("args", [(400, 60, 14, 22, 0.55, 42), (50, 12, 3, 9, 0.3, 7),
+                                  (30, 40, 25, 40, 0.9, 0), (10, 5, 1, 1, 0.0, 3)])
+def test_make_overlapping_gene_sets_matches_reference(args):
+    G, P, lo, hi, frac, seed = args
+    mask = make_overlapping_gene_sets(G, P, (lo, hi), frac, seed)
+    expected = _published_generator(G, P, lo, hi, frac, seed)
+    assert len(expected) == mask.layer_sizes[0]
+    for got, want in zip(_gene_sets(mask), expected):
+        np.testing.assert_array_equal(got, want)
+    generator = make_overlapping_gene_sets(G, P, (lo, hi), frac, np.random.default_rng(seed))
+    assert generator == mask
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n_genes": 0}, ValueError, "n_genes must be >= 1"),
+    ({"n_pathways": 2.0}, TypeError, "n_pathways must be an int"),
+    ({"size_range": 5}, TypeError, "size_range must be a pair"),
+    ({"size_range": (5, 3)}, ValueError, "low <= high"),
+    ({"size_range": (0, 3)}, ValueError, r"size_range\[0\] must be >= 1"),
+    ({"overlap": 1.5}, ValueError, r"overlap must be a fraction in \[0, 1\]"),
+    ({"random_state": np.random.RandomState(0)}, TypeError, "numpy.random.Generator"),
+])
+def test_make_overlapping_gene_sets_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_overlapping_gene_sets(**kwargs)
