@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Subset
 from ._mask import PathwayMask, resolve_mask
 from ._module import ACTIVATIONS, BINNModule
 from ._utils import seed_from, torch_seeded
-from .callbacks import DivergenceCheck, EarlyStopping
+from .callbacks import DivergenceCheck, EarlyStopping, SignConstraint
 
 __all__ = ["BINNBase"]
 
@@ -82,6 +82,9 @@ class BINNBase(NeuralNet):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "module": [HasMethods("__call__")],
+        "edge_l1": [Interval(Real, 0, None, closed="left")],
+        "edge_sign": [StrOptions({"positive", "negative"}), pd.DataFrame, None],
+        "supervision_weight": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -96,6 +99,9 @@ class BINNBase(NeuralNet):
         head_activation="relu",
         head_dropout=0.0,
         missing_genes="raise",
+        edge_l1=0.0,
+        edge_sign=None,
+        supervision_weight=1.0,
         optimizer=torch.optim.Adam,
         lr=1e-3,
         max_epochs=200,
@@ -129,6 +135,9 @@ class BINNBase(NeuralNet):
         self.head_activation = head_activation
         self.head_dropout = head_dropout
         self.missing_genes = missing_genes
+        self.edge_l1 = edge_l1
+        self.edge_sign = edge_sign
+        self.supervision_weight = supervision_weight
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
@@ -185,6 +194,8 @@ class BINNBase(NeuralNet):
             *self._scoring_callbacks(),
             ("divergence_check", DivergenceCheck()),
         ]
+        if self.edge_sign is not None:
+            callbacks.append(("sign_constraint", SignConstraint(self.edge_sign)))
         if self.n_iter_no_change is not None:
             callbacks.append(
                 (
@@ -334,7 +345,7 @@ class BINNBase(NeuralNet):
         return X
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, pathway_targets=None, **fit_params):
         """Fit the network on ``X`` (numpy or DataFrame) and ``y``.
 
         Parameters
@@ -344,6 +355,13 @@ class BINNBase(NeuralNet):
             name, in any order.
         y : array-like
             Targets, see the subclass.
+        pathway_targets : pandas.DataFrame of shape (n_samples, n_supervised), default=None
+            Partial supervision of pathway activations: measured activities or
+            scores of some pathway nodes (columns named like the nodes, any
+            layer), NaN where unknown. Training adds ``supervision_weight``
+            times the mean over these nodes of ``1 - corr(activation,
+            target)`` within each batch (scale-free, so scores on any scale
+            serve; it also fixes each supervised node's sign).
         **fit_params
             Passed to skorch's fit loop.
 
@@ -365,11 +383,13 @@ class BINNBase(NeuralNet):
         y = self._prepare_target(y, len(X), reset=True)
         self.mask_ = mask
         self._input_columns = input_columns
+        X = self._attach_pathway_targets(X, pathway_targets)
         seed = seed_from(self.random_state)
         self._split = self._make_split(len(X), seed)
         with torch_seeded(seed, self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
+            self.module_.keep_activations = isinstance(X, dict)
             NeuralNet.partial_fit(self, X, y, _routing_method="fit", **fit_params)
         return self
 
@@ -390,6 +410,57 @@ class BINNBase(NeuralNet):
         with torch_seeded(seed, self.device):
             NeuralNet.partial_fit(self, X, y, **fit_params)
         return self
+
+    def _attach_pathway_targets(self, X, pathway_targets):
+        """Bundle pathway targets with X as skorch's dict input, keyed by node."""
+        if pathway_targets is None:
+            self._supervised_nodes = None
+            return X
+        if not isinstance(pathway_targets, pd.DataFrame):
+            raise TypeError(
+                "pathway_targets must be a DataFrame whose columns name pathway "
+                f"nodes; got {type(pathway_targets).__name__}."
+            )
+        if len(pathway_targets) != len(X):
+            raise ValueError(
+                f"pathway_targets has {len(pathway_targets)} rows but X has {len(X)}."
+            )
+        where = {}
+        for k, names in enumerate(self.mask_.node_names):
+            for j, name in enumerate(names):
+                where.setdefault(name, []).append((k, j))
+        nodes = []
+        for column in pathway_targets.columns:
+            places = where.get(str(column), [])
+            if len(places) != 1:
+                raise ValueError(
+                    f"pathway_targets column {column!r} "
+                    + ("is not a node of the fitted mask." if not places else
+                       "names nodes in several layers; rename them.")
+                )
+            nodes.append(places[0])
+        try:
+            targets = np.array(pathway_targets.to_numpy(dtype=np.float32), copy=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("pathway_targets must be numeric (NaN where unknown).") from exc
+        if np.isinf(targets).any():
+            raise ValueError("pathway_targets contains infinity; use NaN for unknown entries.")
+        self._supervised_nodes = nodes
+        return {"X": X, "pathway_targets": targets}
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The task loss, plus the edge penalty and pathway supervision when training."""
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if not training:
+            return loss
+        if self.edge_l1:
+            loss = loss + self.edge_l1 * sum(w.abs().sum() for w in self.module_.edge_parameters())
+        if isinstance(X, dict) and self.supervision_weight:
+            acts = self.module_.last_activations
+            supervised = torch.stack([acts[k][j] for k, j in self._supervised_nodes], dim=1)
+            targets = torch.as_tensor(X["pathway_targets"], device=supervised.device)
+            loss = loss + self.supervision_weight * _correlation_loss(supervised, targets)
+        return loss
 
     def _make_split(self, n_samples, seed):
         if self.train_split != "auto":
@@ -496,6 +567,23 @@ class BINNBase(NeuralNet):
         """int: the number of trainable edge weights of the fitted network."""
         check_is_fitted(self)
         return self.mask_.n_edges
+
+
+def _correlation_loss(acts, targets):
+    """Mean over columns of ``1 - Pearson(acts, targets)`` on the non-NaN entries."""
+    observed = ~torch.isnan(targets)
+    weight = observed.to(acts.dtype)
+    count = weight.sum(0)
+    t = torch.where(observed, targets, torch.zeros_like(targets))
+    a_centered = (acts - (acts * weight).sum(0) / count.clamp(min=1)) * weight
+    t_centered = (t - t.sum(0) / count.clamp(min=1)) * weight
+    corr = (a_centered * t_centered).sum(0) / (
+        a_centered.pow(2).sum(0).sqrt() * t_centered.pow(2).sum(0).sqrt() + 1e-8
+    )
+    usable = count >= 3
+    if not usable.any():
+        return acts.sum() * 0.0
+    return (1.0 - corr[usable]).mean()
 
 
 def _check_target(estimator, y, n_samples):

@@ -87,6 +87,8 @@ class BINNModule(nn.Module):
         self.head_layers = nn.ModuleList(head)
         self.head_dropout = nn.Dropout(head_dropout)
         self.output = nn.Linear(width, n_outputs)
+        self.keep_activations = False
+        self.last_activations = None
 
     @property
     def depth(self):
@@ -114,9 +116,19 @@ class BINNModule(nn.Module):
             h = self._head_act(layer(self.head_dropout(h)))
         return self.output(h)
 
-    def forward(self, X):
-        """Outputs of shape ``(batch, n_outputs)`` for inputs ``(batch, n_genes)``."""
-        return self._head(self._pathway_pass(X)[2].T)
+    def forward(self, X, pathway_targets=None):
+        """Outputs of shape ``(batch, n_outputs)`` for inputs ``(batch, n_genes)``.
+
+        ``pathway_targets`` is not used by the forward pass; skorch hands every
+        field of a batch to the module, and the estimator's loss reads the
+        targets (partial supervision of pathway activations). When
+        ``keep_activations`` is True the pathway activations of this batch are
+        kept in ``last_activations`` (feature-major) for that loss.
+        """
+        _, posts, h = self._pathway_pass(X)
+        if self.keep_activations:
+            self.last_activations = posts
+        return self._head(h.T)
 
     def forward_with_activations(self, X, pre_activation=False):
         """Outputs and the activations of every pathway layer.

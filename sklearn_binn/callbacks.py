@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
+import torch
+
 from skorch.callbacks import Callback
 
-__all__ = ["DivergenceCheck", "EarlyStopping"]
+__all__ = ["DivergenceCheck", "EarlyStopping", "SignConstraint", "edge_signs"]
 
 
 class DivergenceCheck(Callback):
@@ -118,3 +121,95 @@ class EarlyStopping(Callback):
     def on_train_end(self, net, **kwargs):
         if self.load_best and self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
+
+
+class SignConstraint(Callback):
+    """Keep chosen edge weights at a fixed sign (projected after every step).
+
+    Known biology sometimes fixes a sign: an activator's edge is positive, an
+    inhibitor's negative. Constrained edges start at ``|w|`` times their sign
+    and are projected back onto their half-line after each optimizer step
+    (weights that cross zero are set to zero).
+
+    Parameters
+    ----------
+    signs : {"positive", "negative"} or pandas.DataFrame
+        One sign for every pathway edge, or an edge table with columns
+        ``source``, ``target`` and ``sign`` (+1 / -1; optionally ``layer``)
+        naming the constrained edges by gene / pathway names. Edges absent
+        from the table are free.
+
+    Attributes
+    ----------
+    edge_signs_ : list of torch.Tensor
+        Per pathway layer, +1 / -1 / 0 (free) for every edge in CSR order.
+
+    Examples
+    --------
+    >>> from sklearn_binn.callbacks import SignConstraint
+    >>> SignConstraint("positive").signs
+    'positive'
+    """
+
+    def __init__(self, signs="positive"):
+        self.signs = signs
+
+    def on_train_begin(self, net, **kwargs):
+        self.edge_signs_ = edge_signs(net.mask_, self.signs, device=net.device)
+        with torch.no_grad():
+            for layer, sign in zip(net.module_.pathway_layers, self.edge_signs_):
+                constrained = sign != 0
+                layer.weight[constrained] = layer.weight[constrained].abs() * sign[constrained]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training:
+            return
+        with torch.no_grad():
+            for layer, sign in zip(net.module_.pathway_layers, self.edge_signs_):
+                layer.weight.masked_fill_(layer.weight * sign < 0, 0.0)
+
+
+def edge_signs(mask, signs, device="cpu"):
+    """Per-layer +1/-1/0 edge signs in CSR order from a sign specification.
+
+    Parameters
+    ----------
+    mask : PathwayMask
+    signs : {"positive", "negative"} or pandas.DataFrame
+        See :class:`SignConstraint`.
+    device : str, default="cpu"
+
+    Returns
+    -------
+    list of torch.Tensor
+    """
+    if isinstance(signs, str):
+        if signs not in ("positive", "negative"):
+            raise ValueError(
+                f"edge_sign must be 'positive', 'negative' or an edge table; got {signs!r}."
+            )
+        value = 1.0 if signs == "positive" else -1.0
+        return [torch.full((layer.nnz,), value, device=device) for layer in mask.layers]
+    table = signs
+    missing = {"source", "target", "sign"} - set(getattr(table, "columns", []))
+    if missing:
+        raise ValueError(
+            f"An edge_sign table needs columns 'source', 'target', 'sign'; missing {sorted(missing)}."
+        )
+    bad = set(np.unique(table["sign"])) - {-1, 1}
+    if bad:
+        raise ValueError(f"edge_sign values must be +1 or -1; got {sorted(bad)[:5]}.")
+    edges = mask.to_edges()
+    edges = edges.assign(position=edges.groupby("layer").cumcount())
+    keys = ["source", "target"] + (["layer"] if "layer" in table.columns else [])
+    merged = table.astype({"source": str, "target": str}).merge(edges, on=keys, how="left")
+    unknown = merged[merged["position"].isna()]
+    if len(unknown):
+        raise ValueError(
+            "edge_sign names edges that are not in the fitted mask, e.g. "
+            f"{unknown[['source', 'target']].head(3).values.tolist()}."
+        )
+    result = [torch.zeros(layer.nnz, device=device) for layer in mask.layers]
+    for layer, position, sign in zip(merged["layer"], merged["position"], merged["sign"]):
+        result[int(layer)][int(position)] = float(sign)
+    return result
