@@ -175,6 +175,23 @@ class SparseLinear(nn.Module):
             f"n_edges={self.n_edges}"
         )
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Loading weights saved from another mask would silently rewire the
+        # layer (the index buffers are part of the state); refuse instead.
+        for name in ("crow", "col"):
+            saved = state_dict.get(prefix + name)
+            own = getattr(self, name)
+            if saved is not None and (
+                saved.shape != own.shape or not torch.equal(saved.cpu(), own.cpu())
+            ):
+                layer = prefix.rstrip(".") or "this layer"
+                raise ValueError(
+                    f"The saved parameters for {layer} come from a different mask "
+                    "(its edges differ from this network's). Load them into an "
+                    "estimator fitted with the same mask and depth."
+                )
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
 
 class DenseMaskedLinear(nn.Module):
     """The usual BINN layer: a dense weight multiplied by a 0/1 mask.
