@@ -1,8 +1,18 @@
 """Biologically informed neural networks for scikit-learn, and tests of what they learn."""
 
 from ._classifier import BINNClassifier
+from ._identifiability import (
+    IdentifiabilityScorer,
+    RecoveryReport,
+    align_to_teacher,
+    chance_level,
+    output_fit,
+    recovery_report,
+)
 from ._mask import PathwayMask
 from ._regressor import BINNRegressor
+from ._survival import BINNSurvival
+from ._teacher import TeacherDataset
 from .datasets import load_reactome, make_pathway_mask
 
 __version__ = "0.1.0"
@@ -10,7 +20,15 @@ __version__ = "0.1.0"
 __all__ = [
     "BINNClassifier",
     "BINNRegressor",
+    "BINNSurvival",
+    "IdentifiabilityScorer",
     "PathwayMask",
+    "RecoveryReport",
+    "TeacherDataset",
+    "align_to_teacher",
+    "chance_level",
     "load_reactome",
     "make_pathway_mask",
+    "output_fit",
+    "recovery_report",
 ]

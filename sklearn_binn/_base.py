@@ -407,6 +407,7 @@ class BINNBase(NeuralNet):
         X = self._validate_X(X, reset=False)
         y = self._prepare_target(y, len(X), reset=False)
         seed = seed_from(self.random_state) + len(self.history_)
+        self._split = self._make_split(len(X), seed)
         with torch_seeded(seed, self.device):
             NeuralNet.partial_fit(self, X, y, **fit_params)
         return self
