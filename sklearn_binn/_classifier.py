@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from scipy.special import expit, softmax
@@ -12,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BINNBase, _check_target
+from ._docstrings import fill_parameters
 
 __all__ = ["BINNClassifier"]
 
@@ -22,6 +25,13 @@ def _encoded_accuracy(net, X, y):
     return float(np.mean(codes == np.asarray(y).reshape(-1)))
 
 
+@partial(
+    fill_parameters,
+    output="output logits",
+    criterion="``None`` picks ``BCEWithLogitsLoss`` (binary) or ``CrossEntropyLoss``.",
+    epoch_columns="losses and ``valid_acc``",
+    stratified="stratified by class when possible, ",
+)
 class BINNClassifier(ClassifierMixin, BINNBase):
     """A biologically informed neural network classifier.
 
@@ -33,56 +43,7 @@ class BINNClassifier(ClassifierMixin, BINNBase):
 
     Parameters
     ----------
-    mask : PathwayMask, callable, list of matrices, mapping or DataFrame
-        The wiring. A callable receives the training data's feature names
-        (or their number, for arrays without names) and returns a mask;
-        anything :class:`PathwayMask` accepts is converted.
-    depth : int, default=None
-        Keep only the first ``depth`` pathway layers; ``None`` uses all.
-    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
-        Non-linearity of the pathway nodes.
-    dropout : float, default=0.0
-        Dropout after every pathway layer.
-    batch_norm : bool, default=False
-        Batch-normalise pathway pre-activations.
-    head_layer_sizes : tuple of int, default=()
-        Dense MLP between the top pathway layer and the output; ``()`` keeps
-        a pure BINN.
-    head_activation : str, default="relu"
-        Non-linearity of the dense head.
-    head_dropout : float, default=0.0
-        Dropout before each dense head layer.
-    missing_genes : {"raise", "drop"}, default="raise"
-        What to do when a DataFrame lacks genes of the mask.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-    lr : float, default=1e-3
-    max_epochs : int, default=200
-    batch_size : int, default=128
-        ``-1`` trains on full batches.
-    train_split : "auto", callable or None, default="auto"
-        ``"auto"`` holds out ``validation_fraction`` of the training data
-        (stratified by class when possible, drawn with ``random_state``) for
-        early stopping when that gives at least 10 samples, else trains on
-        all of it. A skorch split callable is used as is; ``None`` disables
-        the hold-out (early stopping then watches the training loss).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int or None, default=10
-        Early-stopping patience in epochs; ``None`` trains ``max_epochs``.
-        With a validation set the best epoch's weights are restored.
-    tol : float, default=1e-4
-        Relative improvement that counts for early stopping.
-    callbacks : list of skorch callbacks, default=None
-    warm_start : bool, default=False
-    verbose : int, default=0
-        ``1`` prints skorch's per-epoch table.
-    device : str, default="cpu"
-    random_state : int, RandomState or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split;
-        the same value gives the same model.
-    criterion : torch loss class, default=None
-        ``None`` picks ``BCEWithLogitsLoss`` (binary) or ``CrossEntropyLoss``.
-    **kwargs
-        Prefixed skorch parameters such as ``optimizer__weight_decay``.
+{binn_parameters}
 
     Attributes
     ----------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
@@ -9,18 +11,28 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_array
 
 from ._base import BINNBase, _check_target
-from ._classifier import BINNClassifier
+from ._docstrings import fill_parameters
 
 __all__ = ["BINNRegressor"]
 
 
+@partial(
+    fill_parameters,
+    output="outputs",
+    criterion="``None`` uses ``torch.nn.MSELoss``.",
+    epoch_columns="losses",
+)
 class BINNRegressor(RegressorMixin, BINNBase):
     """A biologically informed neural network regressor.
 
     The top pathway layer (or the dense head) feeds one linear output per
-    target; the loss is the mean squared error and ``score`` is R². The
-    parameters are those of :class:`BINNClassifier`; ``criterion=None``
-    means ``torch.nn.MSELoss``.
+    target; the loss is the mean squared error and ``score`` is R². Built on
+    skorch: every skorch parameter (``optimizer__*``, ``module__*``,
+    ``callbacks``, ``device``, ...) works.
+
+    Parameters
+    ----------
+{binn_parameters}
 
     Attributes
     ----------
@@ -85,13 +97,3 @@ class BINNRegressor(RegressorMixin, BINNBase):
         out = self._raw_output(X)
         return out[:, 0] if self._y_1d else out
 
-
-BINNRegressor.__doc__ = BINNRegressor.__doc__.replace(
-    "    Attributes\n", BINNClassifier.__doc__[
-        BINNClassifier.__doc__.index("    Parameters\n"):
-        BINNClassifier.__doc__.index("    Attributes\n")
-    ].replace("``None`` picks ``BCEWithLogitsLoss`` (binary) or ``CrossEntropyLoss``.",
-              "``None`` picks ``MSELoss``.")
-    .replace("(stratified by class when possible, drawn", "(drawn")
-    + "    Attributes\n", 1,
-)

@@ -19,12 +19,36 @@ from sksurv.util import check_y_survival
 from torch.utils.data import DataLoader
 
 from ._base import BINNBase, _check_target
+from ._docstrings import fill_parameters
 from ._cox import CoxPHLoss
 from ._module import BINNModule
 
 __all__ = ["BINNSurvival"]
 
 
+@partial(
+    fill_parameters,
+    output="log-risk output",
+    criterion=(
+        "``None`` uses :class:`~sklearn_binn._cox.CoxPHLoss` with ``ties``. A\n"
+        "        custom criterion is called as ``criterion(log_risk, y_true)`` with\n"
+        "        ``y_true[:, 0]`` the rank of the time and ``y_true[:, 1]`` the event."
+    ),
+    epoch_columns="losses and ``valid_cindex``",
+    stratified="stratified by the event indicator when possible, ",
+    activation_note=(
+        " ``\"identity\"`` with one pathway\n"
+        "        layer is a (sparse-factored) linear Cox model."
+    ),
+    batch_note=(
+        " Mini-batches use the partial likelihood within\n"
+        "        each batch; a batch without events contributes a zero loss."
+    ),
+    extra=(
+        "\n    ties : {\"efron\", \"breslow\"}, default=\"efron\"\n"
+        "        Handling of tied event times in the partial likelihood."
+    ),
+)
 class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
     """A biologically informed neural network for right-censored survival data.
 
@@ -43,84 +67,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
 
     Parameters
     ----------
-    mask : PathwayMask, callable, list of matrices, mapping or DataFrame
-        The wiring. A callable receives the training data's feature names
-        (or their number, for arrays without names) and returns a mask;
-        anything :class:`PathwayMask` accepts is converted.
-    depth : int, default=None
-        Keep only the first ``depth`` pathway layers; ``None`` uses all.
-    activation : {"tanh", "relu", "sigmoid", "identity"}, default="tanh"
-        Non-linearity of the pathway nodes. ``"identity"`` with one pathway
-        layer is a (sparse-factored) linear Cox model.
-    dropout : float, default=0.0
-        Dropout after every pathway layer.
-    batch_norm : bool, default=False
-        Batch-normalise pathway pre-activations.
-    head_layer_sizes : tuple of int, default=()
-        Dense MLP between the top pathway layer and the log-risk output;
-        ``()`` keeps a pure BINN.
-    head_activation : str, default="relu"
-        Non-linearity of the dense head.
-    head_dropout : float, default=0.0
-        Dropout before each dense head layer.
-    missing_genes : {"raise", "drop"}, default="raise"
-        What to do when a DataFrame lacks genes of the mask.
-    edge_l1 : float, default=0.0
-        L1 penalty on the per-edge weights of the pathway layers, added to the
-        training loss.
-    edge_sign : {"positive", "negative"}, DataFrame or None, default=None
-        Sign constraints on pathway edges, see
-        :class:`~sklearn_binn.callbacks.SignConstraint`.
-    supervision_weight : float, default=1.0
-        Weight of the pathway-activation supervision term when ``fit`` gets
-        ``pathway_targets``.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-    lr : float, default=1e-3
-    max_epochs : int, default=200
-    batch_size : int, default=128
-        ``-1`` trains on full batches (the exact partial likelihood of the
-        training set). Mini-batches use the partial likelihood within each
-        batch; a batch without events contributes a zero loss.
-    train_split : "auto", callable or None, default="auto"
-        ``"auto"`` holds out ``validation_fraction`` of the training data
-        (stratified by the event indicator when possible, drawn with
-        ``random_state``) for early stopping when that gives at least 10
-        samples, else trains on all of it. A skorch split callable is used as
-        is; ``None`` disables the hold-out (early stopping then watches the
-        training loss).
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int or None, default=10
-        Early-stopping patience in epochs; ``None`` trains ``max_epochs``.
-        With a validation set the best epoch's weights are restored.
-    tol : float, default=1e-4
-        Relative improvement that counts for early stopping.
-    callbacks : list of skorch callbacks, default=None
-    warm_start : bool, default=False
-    verbose : int, default=0
-        ``1`` prints skorch's per-epoch table (losses and ``valid_cindex``).
-    device : str, default="cpu"
-    random_state : int, RandomState or None, default=None
-        Seeds initialisation, shuffling, dropout and the validation split;
-        the same value gives the same model.
-    criterion : torch loss class, default=None
-        ``None`` uses :class:`~sklearn_binn._cox.CoxPHLoss` with ``ties``. A
-        custom criterion is called as ``criterion(log_risk, y_true)`` with
-        ``y_true[:, 0]`` the rank of the time and ``y_true[:, 1]`` the event.
-    module : torch module class, default=BINNModule
-    iterator_train, iterator_valid : DataLoader class, default=DataLoader
-    dataset : skorch dataset class, default=skorch.dataset.Dataset
-    predict_nonlinearity : callable, None or "auto", default="auto"
-        Unused by ``predict`` (the log-risk is returned as is); kept for
-        skorch.
-    compile : bool, default=False
-        ``torch.compile`` the module.
-    use_caching : bool or "auto", default="auto"
-        Re-use the validation predictions for ``valid_cindex``.
-    torch_load_kwargs : dict, default=None
-    ties : {"efron", "breslow"}, default="efron"
-        Handling of tied event times in the partial likelihood.
-    **kwargs
-        Prefixed skorch parameters such as ``optimizer__weight_decay``.
+{binn_parameters}
 
     Attributes
     ----------
