@@ -267,3 +267,28 @@ def test_divergence_is_reported_with_the_epoch(mask, data):
     )
     with pytest.raises(FloatingPointError, match=r"diverged: train_loss is (nan|inf) at epoch \d+"):
         reg.fit(X, y)
+
+
+def test_grid_search_parallel_is_bit_identical_to_serial(mask, data):
+    X, y = data
+    grid = {"depth": [1, 2], "activation": ["tanh", "relu"]}
+    results = [
+        GridSearchCV(BINNRegressor(mask, max_epochs=10, random_state=0), grid, cv=2, n_jobs=n_jobs)
+        .fit(X, y)
+        .cv_results_["mean_test_score"]
+        for n_jobs in (1, 2)
+    ]
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("Estimator", [BINNClassifier, BINNRegressor])
+def test_docstring_documents_every_parameter(Estimator):
+    from numpydoc.docscrape import ClassDoc
+    import inspect
+
+    documented = set()
+    for param in ClassDoc(Estimator)["Parameters"]:
+        documented.update(name.strip().lstrip("*") for name in param.name.split(","))
+    signature = set(inspect.signature(Estimator.__init__).parameters) - {"self"}
+    assert signature - documented == set()
+    assert "Examples" in Estimator.__doc__
