@@ -1,5 +1,6 @@
 """Biologically informed neural networks for scikit-learn, and tests of what they learn."""
 
+from ._attribution import node_importance, pathway_importance
 from ._classifier import BINNClassifier
 from ._identifiability import (
     IdentifiabilityScorer,
@@ -10,7 +11,9 @@ from ._identifiability import (
     recovery_report,
 )
 from ._mask import PathwayMask
+from ._randomize import randomize_mask
 from ._regressor import BINNRegressor
+from ._stability import StabilityReport, stability_report
 from ._survival import BINNSurvival
 from ._teacher import TeacherDataset
 from .datasets import load_reactome, make_pathway_mask
@@ -24,11 +27,16 @@ __all__ = [
     "IdentifiabilityScorer",
     "PathwayMask",
     "RecoveryReport",
+    "StabilityReport",
     "TeacherDataset",
     "align_to_teacher",
     "chance_level",
     "load_reactome",
     "make_pathway_mask",
+    "node_importance",
     "output_fit",
+    "pathway_importance",
+    "randomize_mask",
     "recovery_report",
+    "stability_report",
 ]

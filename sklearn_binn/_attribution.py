@@ -1,0 +1,485 @@
+"""Which genes and pathways a fitted BINN's output depends on: attributions per node.
+
+Attribution methods come from captum. Gene attributions use captum's plain
+methods on the network's input; pathway attributions use its layer methods
+on a pathway layer's output. Because :class:`~sklearn_binn.modules.BINNModule`
+runs its pathway layers feature-major through
+``SparseLinear.forward_feature_major`` (which module hooks never see) and
+applies its non-linearities as functions (which DeepLIFT cannot rewrite),
+the attribution runs on :class:`_AttributionNet`: the same forward pass,
+rebuilt from the module's own layers and parameters (shared, not copied),
+with one ``nn.Module`` activation per layer and an identity "tap" after
+each pathway layer for captum to hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ._classifier import BINNClassifier
+from ._identifiability import _binn_step
+from ._survival import BINNSurvival
+
+__all__ = ["pathway_importance", "node_importance", "ATTRIBUTION_METHODS"]
+
+#: per-sample methods (captum) and whole-network readings
+ATTRIBUTION_METHODS = (
+    "integrated_gradients",
+    "deeplift",
+    "gradient_x_input",
+    "weight",
+    "activation_variance",
+)
+_PER_SAMPLE = ("integrated_gradients", "deeplift", "gradient_x_input")
+_ACTIVATION_MODULES = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+# rows (samples x integration steps) per forward pass
+_ROWS_PER_PASS = 1024
+
+
+class _AttributionNet(nn.Module):
+    """A BINNModule's forward pass with hookable pathway outputs.
+
+    Computes exactly ``module(X)`` (in eval mode) times ``sign``, from the
+    module's own layers. ``taps[k]`` is an identity module whose output is
+    pathway layer ``k``'s activation, shape ``(batch, n_nodes)``.
+    """
+
+    def __init__(self, module, sign=1.0):
+        super().__init__()
+        self.module = module
+        self.sign = float(sign)
+        self.acts = nn.ModuleList(
+            _activation_module(module.activation) for _ in module.pathway_layers
+        )
+        self.head_acts = nn.ModuleList(
+            _activation_module(module.head_activation) for _ in module.head_layers
+        )
+        self.taps = nn.ModuleList(nn.Identity() for _ in module.pathway_layers)
+
+    def forward(self, X):
+        module = self.module
+        h_t = X.to(module.output.weight.dtype).T
+        for layer, norm, act, tap in zip(
+            module.pathway_layers, module.batch_norms, self.acts, self.taps
+        ):
+            pre = layer.forward_feature_major(h_t).T
+            h = tap(act(norm(pre)))
+            h_t = h.T
+        for layer, act in zip(module.head_layers, self.head_acts):
+            h = act(layer(h))
+        return module.output(h) * self.sign
+
+
+def _activation_module(name):
+    if name not in _ACTIVATION_MODULES:
+        raise ValueError(
+            f"Attribution supports the activations {sorted(_ACTIVATION_MODULES)}; "
+            f"the network uses {name!r}."
+        )
+    return _ACTIVATION_MODULES[name]()
+
+
+@contextlib.contextmanager
+def _inference_mode(module):
+    """Eval mode and frozen parameters (no weight gradients) inside the block."""
+    training = module.training
+    flags = [p.requires_grad for p in module.parameters()]
+    module.eval()
+    for p in module.parameters():
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(module.parameters(), flags):
+            p.requires_grad_(flag)
+        module.train(training)
+
+
+# ----------------------------------------------------------------- inputs
+def _split_estimator(estimator):
+    """``(preprocessing or None, final BINN step)`` of a fitted estimator or Pipeline."""
+    try:
+        return _binn_step(estimator)
+    except TypeError as exc:
+        raise TypeError(
+            "Attribution needs a fitted BINNClassifier, BINNRegressor or BINNSurvival, "
+            f"or a Pipeline ending in one; got {type(estimator).__name__}."
+        ) from exc
+
+
+def _binn_inputs(pre, final, X):
+    """X through the pipeline's earlier steps, validated, in the mask's gene order."""
+    Xt = X if pre is None else pre.transform(X)
+    return final._validate_X(Xt, reset=False)
+
+
+def _baseline_rows(baseline, pre, final, X, Xb):
+    """The baseline in the BINN's input space: shape (1, n_genes) or like ``Xb``."""
+    n_genes = Xb.shape[1]
+    if baseline is None:
+        return np.zeros((1, n_genes), dtype=np.float32)
+    if isinstance(baseline, str):
+        if baseline != "mean":
+            raise ValueError(
+                f"baseline must be None, 'mean', a number or an array; got {baseline!r}."
+            )
+        return Xb.mean(axis=0, keepdims=True).astype(np.float32)
+    if np.isscalar(baseline):
+        return np.full((1, n_genes), float(baseline), dtype=np.float32)
+    values = np.asarray(baseline)
+    if values.ndim == 1:
+        values = values[None, :]
+    n_columns = np.shape(X)[1]
+    if values.ndim != 2 or values.shape[0] not in (1, len(Xb)) or (
+        values.shape[1] != n_columns
+    ):
+        raise ValueError(
+            f"baseline must have shape ({n_columns},), (1, {n_columns}) or "
+            f"({len(Xb)}, {n_columns}) like X; got {np.shape(baseline)}."
+        )
+    if isinstance(X, pd.DataFrame) and not isinstance(baseline, pd.DataFrame):
+        baseline = pd.DataFrame(values, columns=X.columns)
+    elif not isinstance(baseline, pd.DataFrame):
+        baseline = values
+    return _binn_inputs(pre, final, baseline)
+
+
+def _target(final, target):
+    """``(sign, output index or None for the per-sample predicted class)``."""
+    name = type(final).__name__
+    if isinstance(final, BINNClassifier):
+        classes = list(final.classes_)
+        if target is None:
+            return (1.0, 0) if len(classes) == 2 else (1.0, None)
+        matches = [i for i, c in enumerate(classes) if c == target]
+        if not matches:
+            raise ValueError(
+                f"target must be one of the classes of the {name}, "
+                f"{classes}, or None; got {target!r}."
+            )
+        if len(classes) == 2:  # one logit: the log-odds of classes_[1]
+            return (1.0 if matches[0] == 1 else -1.0), 0
+        return 1.0, matches[0]
+    if isinstance(final, BINNSurvival):
+        if target is not None:
+            raise ValueError(
+                f"{name} has one output, the log-risk; pass target=None "
+                f"(got {target!r})."
+            )
+        return 1.0, 0
+    n_outputs = final.module_.output.out_features
+    if target is None:
+        if n_outputs > 1:
+            raise ValueError(
+                f"This {name} has {n_outputs} outputs; pass target=<output index> "
+                f"(0 to {n_outputs - 1}) to choose the one to explain."
+            )
+        return 1.0, 0
+    if isinstance(target, bool) or not isinstance(target, Integral) or not (
+        0 <= target < n_outputs
+    ):
+        raise ValueError(
+            f"target must be an output index between 0 and {n_outputs - 1} for this "
+            f"{name}; got {target!r}."
+        )
+    return 1.0, int(target)
+
+
+def _check_layer(layer, depth):
+    """Normalise ``layer`` to None, "genes" or a pathway-layer index."""
+    if layer is None or (isinstance(layer, str) and layer == "genes"):
+        return layer
+    if isinstance(layer, bool) or not isinstance(layer, Integral) or not (
+        -depth <= layer < depth
+    ):
+        raise ValueError(
+            f"layer must be None (every pathway layer), 'genes', or a pathway-layer "
+            f"index between {-depth} and {depth - 1}; got {layer!r}."
+        )
+    return int(layer) % depth
+
+
+# ---------------------------------------------------------------- methods
+def _captum_attribution(net, method, layer, Xb, base, target_index, n_steps):
+    """Per-sample attributions of one layer as float64, shape (n_samples, n_nodes)."""
+    from captum.attr import (
+        DeepLift,
+        InputXGradient,
+        IntegratedGradients,
+        LayerDeepLift,
+        LayerGradientXActivation,
+        LayerIntegratedGradients,
+    )
+
+    device = net.module.output.weight.device
+    if layer == "genes":
+        explainer = {
+            "integrated_gradients": IntegratedGradients,
+            "deeplift": DeepLift,
+            "gradient_x_input": InputXGradient,
+        }[method](net)
+    else:
+        explainer = {
+            "integrated_gradients": LayerIntegratedGradients,
+            "deeplift": LayerDeepLift,
+            "gradient_x_input": LayerGradientXActivation,
+        }[method](net, net.taps[layer])
+    per_block = max(1, _ROWS_PER_PASS // n_steps) if method == "integrated_gradients" else (
+        _ROWS_PER_PASS
+    )
+    chunks = []
+    for start in range(0, len(Xb), per_block):
+        stop = min(start + per_block, len(Xb))
+        # the graph must reach the layers below a tapped one (DeepLIFT hooks
+        # their non-linearities), and the parameters are frozen
+        x = torch.as_tensor(Xb[start:stop], device=device).requires_grad_()
+        if target_index is None:  # multiclass default: each sample's predicted class
+            with torch.no_grad():
+                target = net(x).argmax(dim=1).tolist()
+        else:
+            target = target_index
+        kwargs = {"target": target}
+        if method != "gradient_x_input":
+            b = base if len(base) == 1 else base[start:stop]
+            kwargs["baselines"] = torch.as_tensor(
+                np.broadcast_to(b, x.shape).copy(), device=device
+            )
+        if method == "integrated_gradients":
+            kwargs["n_steps"] = n_steps
+        with warnings.catch_warnings():
+            # DeepLIFT announces that it hooks the activations while it runs
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+            attribution = explainer.attribute(x, **kwargs)
+        chunks.append(attribution.detach().double().cpu().numpy())
+    return np.concatenate(chunks)
+
+
+def _outgoing_weight(final, layer):
+    """Per node of ``layer``, the sum of the absolute weights leaving it."""
+    module = final.module_
+    depth = module.depth
+    if layer == "genes":
+        W = module.pathway_layers[0].weight_matrix()
+    elif layer + 1 < depth:
+        W = module.pathway_layers[layer + 1].weight_matrix()
+    else:
+        first = module.head_layers[0] if len(module.head_layers) else module.output
+        return np.abs(first.weight.detach().double().cpu().numpy()).sum(axis=0)
+    return np.asarray(abs(W).sum(axis=1)).ravel()
+
+
+def _activation_variance(final, Xb, layer):
+    """Variance over the samples of each node's activation (of each gene's value)."""
+    if layer == "genes":
+        return Xb.astype(np.float64).var(axis=0)
+    module = final.module_
+    device = module.output.weight.device
+    chunks = []
+    with _inference_mode(module), torch.no_grad():
+        for start in range(0, len(Xb), _ROWS_PER_PASS):
+            x = torch.as_tensor(Xb[start:start + _ROWS_PER_PASS], device=device)
+            chunks.append(module.forward_with_activations(x)[1][layer].double().cpu().numpy())
+    return np.concatenate(chunks).var(axis=0)
+
+
+def _names(final, layer):
+    if layer == "genes":
+        return list(final.mask_.feature_names)
+    return list(final.mask_.node_names[layer])
+
+
+# ----------------------------------------------------------------- public
+def pathway_importance(estimator, X, method="integrated_gradients", layer=None,
+                       baseline=None, target=None, n_steps=50):
+    """Attribute a fitted BINN's output to its genes or pathway nodes.
+
+    For the per-sample methods, each sample's output is split among the
+    nodes of a layer by one of captum's attribution methods: on the genes
+    (``layer="genes"``) the plain methods on the network input, on a pathway
+    layer the layer methods on that layer's activations (its nodes'
+    contributions to the output, through everything above them).
+
+    ========================  ======================================  =================
+    ``method``                genes / pathway layer (captum)           result
+    ========================  ======================================  =================
+    ``"integrated_gradients"``  ``IntegratedGradients`` /              per sample
+                              ``LayerIntegratedGradients``
+    ``"deeplift"``              ``DeepLift`` / ``LayerDeepLift``        per sample
+                              (rescale rule)
+    ``"gradient_x_input"``      ``InputXGradient`` /                   per sample
+                              ``LayerGradientXActivation``
+    ``"weight"``                sum of the node's absolute outgoing    per node
+                              weights (the raw-weight reading)
+    ``"activation_variance"``   variance of the node's activation      per node
+                              (of the gene, for genes) over ``X``
+    ========================  ======================================  =================
+
+    Integrated gradients and DeepLIFT are *complete*: a sample's
+    attributions over one layer sum to ``f(x) - f(baseline)``, where ``f``
+    is the explained output (for DeepLIFT, exactly only with the rescale
+    rule that captum applies to the network's activations). Gradient ×
+    input has no baseline. Attributions explain one fitted network; they
+    change with its random seed — see :func:`stability_report` before
+    reading them as biology.
+
+    Parameters
+    ----------
+    estimator : fitted BINNClassifier, BINNRegressor, BINNSurvival, or Pipeline ending in one
+        A Pipeline's earlier steps transform ``X`` (and an array
+        ``baseline``) first.
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        The samples to explain, as for ``estimator.predict``.
+    method : {"integrated_gradients", "deeplift", "gradient_x_input", "weight", \
+"activation_variance"}, default="integrated_gradients"
+    layer : None, "genes" or int, default=None
+        ``None``: every pathway layer (a list, from the genes up);
+        ``"genes"``: the input genes (in the fitted mask's gene order); an
+        int: one pathway layer, ``0`` the gene → pathway layer, negative
+        values count from the top (``-1`` the last pathway layer).
+    baseline : None, "mean", float or array-like, default=None
+        The reference input of integrated gradients and DeepLIFT. ``None``:
+        all genes 0 at the network's input (after a pipeline's
+        pre-processing; for standardised data, the mean sample);
+        ``"mean"``: the mean of the (pre-processed) ``X``; a float: that
+        value for every gene; an array of shape ``(n_features,)`` or
+        ``(n_samples, n_features)``: in ``X``'s space, passed through the
+        pipeline like ``X``. Must be None for ``"gradient_x_input"``.
+    target : class label, int or None, default=None
+        What is explained. :class:`BINNClassifier`: the logit of this class
+        (binary problems have one logit, the log-odds of ``classes_[1]``;
+        ``target=classes_[0]`` explains its negative); ``None`` explains
+        ``classes_[1]`` for binary problems and each sample's predicted
+        class for multiclass ones. :class:`BINNRegressor`: the output index,
+        ``None`` for a single output. :class:`BINNSurvival`: always the
+        log-risk (``None``). The per-node methods ignore ``target``.
+    n_steps : int, default=50
+        Integration steps of integrated gradients (Gauss–Legendre).
+
+    Returns
+    -------
+    pandas.DataFrame, pandas.Series or list of them
+        Per-sample methods: a DataFrame of shape ``(n_samples, n_nodes)``,
+        indexed like ``X`` (when a DataFrame), columns named by gene or
+        pathway. ``"weight"`` and ``"activation_variance"``: a Series
+        indexed by node name. With ``layer=None``, a list with one entry
+        per pathway layer.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, layer or target, or a baseline of the wrong
+        shape (or given to ``"gradient_x_input"``).
+
+    See Also
+    --------
+    node_importance : one number per node (mean absolute attribution).
+    stability_report : how much these numbers move between refits.
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNRegressor, PathwayMask, pathway_importance
+    >>> from sklearn_binn import TeacherDataset
+    >>> mask = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B", "C"]})
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(100, random_state=0)
+    >>> est = BINNRegressor(mask, max_epochs=5, random_state=0).fit(X, y)
+    >>> attr = pathway_importance(est, X[:3], layer=0)
+    >>> attr.shape, list(attr.columns)
+    ((3, 2), ['P1', 'P2'])
+    >>> pathway_importance(est, X, method="weight", layer="genes").index.tolist()
+    ['A', 'B', 'C']
+    """
+    if method not in ATTRIBUTION_METHODS:
+        raise ValueError(
+            f"method must be one of {list(ATTRIBUTION_METHODS)}; got {method!r}."
+        )
+    if isinstance(n_steps, bool) or not isinstance(n_steps, Integral) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive int; got {n_steps!r}.")
+    if method == "gradient_x_input" and baseline is not None:
+        raise ValueError(
+            "method='gradient_x_input' has no baseline; pass baseline=None, or use "
+            "'integrated_gradients' or 'deeplift' to explain relative to a baseline."
+        )
+    pre, final = _split_estimator(estimator)
+    depth = final.mask_.depth
+    layer = _check_layer(layer, depth)
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    Xb = _binn_inputs(pre, final, X)
+    layers = list(range(depth)) if layer is None else [layer]
+
+    if method in _PER_SAMPLE:
+        sign, target_index = _target(final, target)
+        base = None if method == "gradient_x_input" else _baseline_rows(
+            baseline, pre, final, X, Xb
+        )
+        net = _AttributionNet(final.module_, sign)
+        with _inference_mode(final.module_):
+            results = [
+                pd.DataFrame(
+                    _captum_attribution(net, method, k, Xb, base, target_index, n_steps),
+                    index=index, columns=_names(final, k),
+                )
+                for k in layers
+            ]
+    else:
+        reader = _outgoing_weight if method == "weight" else (
+            lambda est, k: _activation_variance(est, Xb, k)
+        )
+        results = [
+            pd.Series(reader(final, k), index=_names(final, k), name=method)
+            for k in layers
+        ]
+    return results if layer is None else results[0]
+
+
+def node_importance(estimator, X, method="integrated_gradients", layer=None,
+                    baseline=None, target=None, n_steps=50):
+    """One importance per node: the mean absolute attribution over ``X``.
+
+    For the per-sample methods of :func:`pathway_importance` this is the
+    mean over the samples of the absolute attribution (how much the output
+    moves through the node, whatever the direction); ``"weight"`` and
+    ``"activation_variance"`` are already one number per node.
+
+    Parameters
+    ----------
+    estimator, X, method, layer, baseline, target, n_steps
+        As for :func:`pathway_importance`.
+
+    Returns
+    -------
+    pandas.Series or list of pandas.Series
+        Indexed by node name, named ``method``; a list over the pathway
+        layers when ``layer`` is None.
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNRegressor, PathwayMask, TeacherDataset, node_importance
+    >>> mask = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B", "C"]})
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(100, random_state=0)
+    >>> est = BINNRegressor(mask, max_epochs=5, random_state=0).fit(X, y)
+    >>> node_importance(est, X, layer=0).index.tolist()
+    ['P1', 'P2']
+    """
+    result = pathway_importance(
+        estimator, X, method=method, layer=layer, baseline=baseline, target=target,
+        n_steps=n_steps,
+    )
+
+    def reduce(frame):
+        if isinstance(frame, pd.Series):
+            return frame
+        return frame.abs().mean(axis=0).rename(method)
+
+    return [reduce(r) for r in result] if isinstance(result, list) else reduce(result)

@@ -1,0 +1,318 @@
+"""Figures for reading a BINN: importance with its stability, attribution flow, the audit.
+
+matplotlib is imported inside the functions, so ``import sklearn_binn``
+does not need it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_attribution_flow", "plot_importance", "plot_stability"]
+
+
+def _axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _importance_table(importance, layer):
+    """``(DataFrame with mean, sd, null_mean, null_sd, p_value, or NaN; label)``."""
+    from ._stability import StabilityReport
+
+    if isinstance(importance, StabilityReport):
+        layers = sorted(importance.nodes["layer"].unique())
+        if layer not in layers:
+            raise ValueError(
+                f"layer must be one of the report's pathway layers {layers}; got {layer!r}."
+            )
+        nodes = importance.nodes[importance.nodes["layer"] == layer].set_index("node")
+        table = pd.DataFrame({
+            "mean": nodes["importance_mean"],
+            "sd": nodes["importance_sd"],
+            "null_mean": nodes.get("null_mean", np.nan),
+            "null_sd": nodes.get("null_sd", np.nan),
+            "p_value": nodes.get("p_value", np.nan),
+        })
+        return table, f"{importance.method.replace('_', ' ')}, mean ± sd over refits"
+    if isinstance(importance, pd.DataFrame):  # per-sample attributions
+        values, label = importance.abs().mean(axis=0), "mean |attribution|"
+    elif isinstance(importance, pd.Series):
+        values, label = importance, str(importance.name or "importance")
+    else:
+        raise TypeError(
+            "importance must be a StabilityReport, a Series of node importances or a "
+            f"DataFrame of per-sample attributions; got {type(importance).__name__}."
+        )
+    table = pd.DataFrame({"mean": values.astype(float)})
+    for column in ("sd", "null_mean", "null_sd", "p_value"):
+        table[column] = np.nan
+    return table, label
+
+
+def plot_importance(importance, layer=0, top=20, ax=None):
+    """Horizontal bars of node importance, with stability error bars when known.
+
+    Parameters
+    ----------
+    importance : StabilityReport, pandas.Series or pandas.DataFrame
+        A :func:`stability_report` result (bars: mean importance over the
+        refits, error bars: its sd; with a null, orange diamonds with error
+        bars below each bar show the rewired-mask mean ± sd, and nodes with
+        ``p <= 0.05`` are starred), a Series from :func:`node_importance`, or a DataFrame
+        of per-sample attributions from :func:`pathway_importance` (bars:
+        mean absolute attribution).
+    layer : int, default=0
+        With a StabilityReport, the pathway layer shown.
+    top : int, default=20
+        Show the ``top`` most important nodes, most important on top.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sklearn_binn.plotting import plot_importance
+    >>> ax = plot_importance(pd.Series({"P1": 0.5, "P2": 1.5, "P3": 1.0}), top=2)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['P3', 'P2']
+    """
+    table, label = _importance_table(importance, layer)
+    table = table.sort_values("mean", ascending=False).head(top).iloc[::-1]
+    ax = _axes(ax, (6, 0.3 * len(table) + 1.2))
+    positions = np.arange(len(table))
+    has_sd = table["sd"].notna().any()
+    ax.barh(
+        positions, table["mean"], xerr=table["sd"] if has_sd else None,
+        color="tab:blue", alpha=0.8, capsize=3, label="importance",
+    )
+    if table["null_mean"].notna().any():
+        ax.errorbar(
+            table["null_mean"], positions - 0.25, xerr=table["null_sd"], fmt="d",
+            color="tab:orange", markersize=5, capsize=2, label="rewired null (mean ± sd)",
+        )
+        ax.legend(loc="lower right", fontsize="small")
+    labels = [
+        f"{name} *" if p <= 0.05 else str(name)
+        for name, p in zip(table.index, table["p_value"].fillna(1.0))
+    ]
+    ax.set_yticks(positions, labels)
+    ax.set_xlabel(f"importance ({label})")
+    return ax
+
+
+def _flow_columns(estimator, X, method, top, baseline, target):
+    """Per column (genes, pathway layers), the names, positions in the mask and importances."""
+    from ._attribution import _split_estimator, node_importance
+
+    _, final = _split_estimator(estimator)
+    kwargs = {"method": method, "baseline": baseline, "target": target}
+    per_column = [node_importance(estimator, X, layer="genes", **kwargs)]
+    per_column += node_importance(estimator, X, layer=None, **kwargs)
+    columns = []
+    for values in per_column:
+        chosen = values.sort_values(ascending=False).head(top)
+        position = {name: i for i, name in enumerate(values.index)}
+        columns.append((list(chosen.index), np.array([position[n] for n in chosen.index]),
+                        chosen.to_numpy(dtype=float)))
+    return final, columns
+
+
+def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, baseline=None,
+                          target=None, ax=None):
+    """Genes → pathway layers → output: the top attributed nodes of each layer and their edges.
+
+    Each column shows the ``top`` nodes of one layer by :func:`node_importance`
+    (genes on the left, the output on the right), the most important on top,
+    with marker area proportional to the importance (relative to the column's
+    largest). A line joins two shown nodes of adjacent columns when the mask
+    connects them; its width is proportional to the absolute learned weight
+    of that edge (relative to the layer's largest shown edge), its colour
+    gives the weight's sign (red positive, blue negative). Every shown node
+    of the top pathway layer is joined to the output.
+
+    Parameters
+    ----------
+    estimator : fitted BINN estimator or Pipeline ending in one
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+    method : str, default="integrated_gradients"
+        See :func:`pathway_importance`.
+    top : int, default=5
+        Nodes shown per layer.
+    baseline, target
+        See :func:`pathway_importance`.
+    ax : matplotlib Axes, default=None
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_binn import BINNRegressor, PathwayMask, TeacherDataset
+    >>> from sklearn_binn.plotting import plot_attribution_flow
+    >>> mask = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B", "C"]})
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(50, random_state=0)
+    >>> est = BINNRegressor(mask, max_epochs=5, random_state=0).fit(X, y)
+    >>> ax = plot_attribution_flow(est, X, top=2)
+    >>> sorted(t.get_text() for t in ax.texts)[-3:]
+    ['P1', 'P2', 'output']
+    """
+    from matplotlib.collections import LineCollection
+
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise ValueError(f"top must be a positive int; got {top!r}.")
+    final, columns = _flow_columns(estimator, X, method, top, baseline, target)
+    weights = final.get_weights()
+    n_columns = len(columns) + 1
+    ax = _axes(ax, (2.2 * n_columns + 1, 0.6 * top + 1.5))
+
+    def ys(n):
+        return np.linspace(1.0, 0.0, n) if n > 1 else np.array([0.5])
+
+    coords = []
+    for c, (names, _, values) in enumerate(columns):
+        y = ys(len(names))
+        coords.append(y)
+        size = 40 + 400 * values / (values.max() if values.max() > 0 else 1.0)
+        ax.scatter(np.full(len(names), c), y, s=size, color="tab:gray", zorder=3)
+        for name, y_i in zip(names, y):
+            ax.text(c, y_i + 0.05, name, ha="center", va="bottom", fontsize="small")
+    ax.scatter([n_columns - 1], [0.5], s=200, color="black", zorder=3)
+    ax.text(n_columns - 1, 0.55, "output", ha="center", va="bottom", fontsize="small")
+
+    for k, W in enumerate(weights):  # edges from column k to column k + 1
+        _, rows, _ = columns[k]
+        _, cols, _ = columns[k + 1]
+        block = W[rows][:, cols].toarray()
+        i, j = np.nonzero(W[rows][:, cols].astype(bool).toarray())
+        if not len(i):
+            continue
+        w = block[i, j]
+        segments = [[(k, coords[k][a]), (k + 1, coords[k + 1][b])] for a, b in zip(i, j)]
+        scale = np.abs(w).max() if np.abs(w).max() > 0 else 1.0
+        ax.add_collection(LineCollection(
+            segments, linewidths=0.5 + 4 * np.abs(w) / scale,
+            colors=np.where(w >= 0, "tab:red", "tab:blue"), alpha=0.6, zorder=1,
+        ))
+    last = coords[-1]
+    ax.add_collection(LineCollection(
+        [[(n_columns - 2, y_i), (n_columns - 1, 0.5)] for y_i in last],
+        linewidths=1.0, colors="black", alpha=0.4, zorder=1,
+    ))
+    headers = ["genes"] + [f"pathway layer {k}" for k in range(len(weights))] + ["output"]
+    ax.set_xticks(range(n_columns), headers)
+    ax.set_yticks([])
+    ax.set_xlim(-0.5, n_columns - 0.5)
+    ax.set_ylim(-0.15, 1.25)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"Top {top} nodes per layer by {method.replace('_', ' ')}")
+    return ax
+
+
+def plot_stability(report, layer=0, top=15, figsize=None):
+    """The stability audit on one figure.
+
+    Panels: (a) per pathway layer, the rank agreement of importance and
+    the replicate agreement of weights and activations, with the untrained
+    networks' agreement (chance level) as black markers; (b) the ``top``
+    nodes of ``layer`` by mean importance with their sd over refits (and the
+    rewired null, when computed), see :func:`plot_importance`; (c) each
+    node's mean importance against its number of members (the size effect);
+    (d) with a null, the z-scores of the ``top`` nodes of ``layer`` (red:
+    ``p <= 0.05``).
+
+    Parameters
+    ----------
+    report : StabilityReport
+    layer : int, default=0
+        The pathway layer of panels (b) and (d).
+    top : int, default=15
+    figsize : tuple, default=None
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn_binn import BINNRegressor, TeacherDataset, stability_report
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> mask = make_pathway_mask(30, n_pathways=(6,), random_state=0)
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(100, random_state=0)
+    >>> est = BINNRegressor(mask, max_epochs=5, random_state=0)
+    >>> fig = stability_report(est, X, y, n_repeats=2, random_state=0).plot()
+    >>> len(fig.axes)
+    3
+    """
+    import matplotlib.pyplot as plt
+
+    from ._stability import StabilityReport
+
+    if not isinstance(report, StabilityReport):
+        raise TypeError(
+            f"report must be a StabilityReport (from stability_report); got "
+            f"{type(report).__name__}."
+        )
+    has_null = report.null_importances is not None
+    n_panels = 4 if has_null else 3
+    fig, axes = plt.subplots(1, n_panels, figsize=figsize or (5 * n_panels, 4.5))
+
+    ax = axes[0]
+    layers = report.layers
+    measures = ["rank_agreement", "weight_agreement", "activation_agreement"]
+    width = 0.8 / len(measures)
+    for m, measure in enumerate(measures):
+        x = np.arange(len(layers)) + (m - 1) * width
+        # a NaN (rank agreement of a layer below 3 nodes) draws no bar
+        ax.bar(x, layers[measure], width, label=measure.replace("_", " "))
+        chance = f"{measure}_chance"
+        if chance in layers:
+            ax.plot(x, layers[chance], "k_", markersize=14, markeredgewidth=2)
+    ax.plot([], [], "k_", markersize=14, markeredgewidth=2, label="untrained (chance)")
+    ax.set_xticks(np.arange(len(layers)), [f"layer {k}" for k in layers.index])
+    ax.set_ylim(min(0.0, float(np.nanmin(layers[measures].to_numpy()))), 1.45)
+    ax.set_yticks(np.linspace(0.0, 1.0, 6))
+    ax.set_ylabel("agreement between refits")
+    ax.legend(fontsize="small", loc="upper center", ncol=2)
+    ax.set_title(f"(a) {report.n_repeats} refits: what reproduces")
+
+    plot_importance(report, layer=layer, top=top, ax=axes[1])
+    axes[1].set_title(f"(b) importance, layer {layer}")
+
+    ax = axes[2]
+    for k, nodes in report.nodes.groupby("layer"):
+        ax.scatter(nodes["n_inputs"], nodes["importance_mean"], label=f"layer {k}", s=20)
+    ax.set_xlabel("pathway size (number of members)")
+    ax.set_ylabel("mean importance")
+    ax.legend(fontsize="small")
+    rho = layers.loc[layer, "importance_size_spearman"]
+    ax.set_title(f"(c) importance vs size (layer {layer}: Spearman {rho:.2f})")
+
+    if has_null:
+        ax = axes[3]
+        nodes = report.nodes[report.nodes["layer"] == layer]
+        nodes = nodes.sort_values("importance_mean", ascending=False).head(top).iloc[::-1]
+        colors = np.where(nodes["p_value"] <= 0.05, "tab:red", "tab:gray")
+        ax.barh(np.arange(len(nodes)), nodes["z_score"].fillna(0.0), color=colors)
+        ax.set_yticks(np.arange(len(nodes)), nodes["node"])
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_xlabel(f"z-score against {report.n_null} rewired masks")
+        ax.set_title("(d) beyond size (red: p <= 0.05)")
+    fig.tight_layout()
+    return fig

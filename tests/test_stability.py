@@ -1,0 +1,184 @@
+"""stability_report: refits agree where the model is identifiable and disagree where it is not."""
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_binn import (
+    BINNClassifier,
+    BINNRegressor,
+    PathwayMask,
+    StabilityReport,
+    TeacherDataset,
+    align_to_teacher,
+    node_importance,
+    stability_report,
+)
+from sklearn_binn.datasets import make_pathway_mask
+
+FAST = {"batch_size": -1, "train_split": None}
+
+# identifiable: disjoint gene sets, linear nodes, one layer, 100 samples per edge
+PRIVATE = PathwayMask.from_gene_sets(
+    {f"P{p}": [f"g{p}_{i}" for i in range(4)] for p in range(6)}
+)
+# not identifiable: overlapping genes, tanh, two layers, half a sample per edge
+OVERLAPPING = make_pathway_mask(40, n_pathways=(10, 3), overlap=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def identifiable():
+    X, y = TeacherDataset(PRIVATE, activation="identity", random_state=0).sample(
+        400, random_state=1
+    )
+    est = BINNRegressor(PRIVATE, activation="identity", lr=0.05, max_epochs=60, **FAST)
+    return stability_report(est, X, y, n_repeats=3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def non_identifiable():
+    X, y = TeacherDataset(OVERLAPPING, random_state=0).sample(60, random_state=1)
+    est = BINNRegressor(OVERLAPPING, lr=0.02, max_epochs=100, **FAST)
+    return est, X, y, stability_report(est, X, y, n_repeats=3, random_state=0)
+
+
+def test_identifiable_case_is_reported_stable(identifiable):
+    report = identifiable
+    assert isinstance(report, StabilityReport) and report.n_repeats == 3
+    layer = report.layers.loc[0]
+    assert layer["rank_agreement"] > 0.95
+    assert layer["weight_agreement"] > 0.95 and layer["activation_agreement"] > 0.95
+    # and far above what untrained networks share
+    assert layer["weight_agreement_chance"] < 0.7
+    assert layer["activation_agreement_chance"] < 0.7
+    assert (report.nodes["importance_cv"] < 0.1).all()
+    assert report.scores.min() > 0.95
+    text = " ".join(report.summary().split())  # joined across line breaks
+    assert "ranking is stable" in text
+    assert "weights are reproducible" in text and "activations are reproducible" in text
+    assert "NOT" not in text and "UNSTABLE" not in text
+
+
+def test_non_identifiable_case_is_reported_unstable(non_identifiable, identifiable):
+    *_, report = non_identifiable
+    layer0 = report.layers.loc[0]
+    assert layer0["weight_agreement"] < 0.8
+    assert layer0["activation_agreement"] < 0.8
+    assert layer0["rank_agreement"] < identifiable.layers.loc[0, "rank_agreement"] - 0.2
+    assert report.nodes["importance_cv"].median() > 0.15
+    text = " ".join(report.summary().split())
+    assert "Learned weights are NOT reproducible" in text
+    assert "Learned activations are NOT reproducible" in text
+    assert "ranking is stable" not in text.split("Pathway layer 1")[0]
+
+
+def test_numbers_match_an_independent_computation(non_identifiable):
+    est, X, y, report = non_identifiable
+    refits = [clone(est).set_params(random_state=int(s)).fit(X, y) for s in report.random_states]
+    importances = np.stack([np.concatenate([s.to_numpy() for s in node_importance(r, X)])
+                            for r in refits])
+    np.testing.assert_allclose(report.importances.to_numpy(), importances, rtol=1e-6)
+    np.testing.assert_allclose(report.nodes["importance_mean"], importances.mean(axis=0))
+    np.testing.assert_allclose(report.nodes["importance_sd"], importances.std(axis=0, ddof=1))
+    np.testing.assert_allclose(report.scores, [r.score(X, y) for r in refits])
+
+    weights, activations, ranks = [], [], {0: [], 1: []}
+    for a, b in combinations(refits, 2):
+        aligned = align_to_teacher(b, a).weights  # b aligned to a, genes up
+        reference = a.get_weights()
+        acts_a, acts_b = a.pathway_activations(X), b.pathway_activations(X)
+        w_pair, a_pair = [], []
+        for k in range(2):
+            ws, wt = aligned[k].toarray(), reference[k].toarray()
+            cos = (ws * wt).sum(0) / np.sqrt((ws**2).sum(0) * (wt**2).sum(0))
+            w_pair.append(np.abs(cos))
+            a_pair.append([abs(np.corrcoef(acts_a[k][c], acts_b[k][c])[0, 1])
+                           for c in acts_a[k].columns])
+        weights.append(np.concatenate(w_pair))
+        activations.append(np.concatenate(a_pair))
+    np.testing.assert_allclose(report.nodes["weight_agreement"], np.mean(weights, 0), atol=1e-6)
+    np.testing.assert_allclose(
+        report.nodes["activation_agreement"], np.mean(activations, 0), atol=1e-5
+    )
+    for k in range(2):
+        per_layer = report.importances[k].to_numpy()
+        expected = np.mean([spearmanr(p, q).statistic for p, q in combinations(per_layer, 2)])
+        assert report.layers.loc[k, "rank_agreement"] == pytest.approx(expected)
+        sizes = np.diff(OVERLAPPING.layers[k].tocsc().indptr)
+        np.testing.assert_array_equal(report.nodes.query("layer == @k")["n_inputs"], sizes)
+
+
+def test_the_null_flags_content_not_size():
+    # y depends strongly on the 2 genes of P2 and weakly on every gene, so the
+    # large pathways carry signal only in proportion to their size
+    genes = [f"g{i}" for i in range(30)]
+    bounds = np.cumsum([0, 2, 4, 6, 8, 10])
+    mask = PathwayMask.from_gene_sets(
+        {f"P{b - a}": genes[a:b] for a, b in zip(bounds[:-1], bounds[1:])}, feature_names=genes
+    )
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 30))
+    y = 3 * X[:, :2].sum(axis=1) + 0.3 * X.sum(axis=1)
+    est = BINNRegressor(mask, activation="identity", lr=0.05, max_epochs=40, **FAST)
+    report = stability_report(est, X, y, n_repeats=2, n_null=6, random_state=0)
+    nodes = report.nodes.set_index("node")
+    null = report.null_importances[0].to_numpy()
+    mean = nodes["importance_mean"].to_numpy()
+    np.testing.assert_allclose(nodes["null_mean"], null.mean(axis=0))
+    np.testing.assert_allclose(nodes["z_score"], (mean - null.mean(0)) / null.std(0, ddof=1))
+    np.testing.assert_allclose(nodes["p_value"], (1 + (null >= mean).sum(0)) / 7)
+    assert nodes.loc["P2", "p_value"] == pytest.approx(1 / 7)  # above every rewired fit
+    assert nodes.loc["P2", "z_score"] > 3
+    assert (nodes.drop("P2")["z_score"] < 1).all()  # large, but no more than size explains
+    assert "smallest attainable p-value is 0.14" in " ".join(report.summary().split())
+
+
+def test_threads_warn_that_they_are_not_reproducible(non_identifiable):
+    est, X, y, _ = non_identifiable
+    with pytest.warns(UserWarning, match="threading.*not reproducible"):
+        report = stability_report(est.set_params(max_epochs=2), X, y, n_repeats=2,
+                                  n_jobs=2, backend="threading", random_state=0)
+    assert report.n_repeats == 2
+
+
+@pytest.mark.slow
+def test_loky_processes_give_the_same_report(non_identifiable):
+    est, X, y, _ = non_identifiable
+    est = est.set_params(max_epochs=20)
+    serial = stability_report(est, X, y, n_repeats=2, random_state=3)
+    loky = stability_report(est, X, y, n_repeats=2, random_state=3, n_jobs=2, backend="loky")
+    pd.testing.assert_frame_equal(serial.nodes, loky.nodes)
+
+
+def test_bootstrap_pipeline_classifier():
+    teacher = TeacherDataset(PRIVATE, task="classification", random_state=0)
+    X, y = teacher.sample(120, random_state=0)
+    X = pd.DataFrame(X * 5 + 2, columns=PRIVATE.feature_names)
+    pipe = make_pipeline(StandardScaler(), BINNClassifier(PRIVATE, max_epochs=5, **FAST))
+    report = stability_report(pipe, X, y, n_repeats=2, bootstrap=True, method="deeplift",
+                              random_state=0)
+    assert report.bootstrap and report.estimator_name == "BINNClassifier"
+    assert list(report.nodes["node"]) == list(PRIVATE.node_names[0])
+    text = " ".join(report.summary().split())
+    assert "bootstrap resamples" in text and "deeplift" in text
+    assert report.scores.between(0, 1).all()
+    assert pipe.steps[-1][1].random_state is None  # the estimator is not modified
+
+
+def test_bad_arguments():
+    est = BINNRegressor(PRIVATE)
+    X, y = np.zeros((20, 24)), np.zeros(20)
+    with pytest.raises(ValueError, match="n_repeats must be an int >= 2; got 1"):
+        stability_report(est, X, y, n_repeats=1)
+    with pytest.raises(ValueError, match="n_null must be an int >= 0"):
+        stability_report(est, X, y, n_null=-1)
+    with pytest.raises(ValueError, match="method must be one of"):
+        stability_report(est, X, y, method="lime")
+    with pytest.raises(TypeError, match="stability_report audits a BINNClassifier"):
+        stability_report(StandardScaler(), X, y)
