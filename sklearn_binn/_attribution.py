@@ -311,20 +311,20 @@ def pathway_importance(estimator, X, method="integrated_gradients", layer=None,
     layer the layer methods on that layer's activations (its nodes'
     contributions to the output, through everything above them).
 
-    ========================  ======================================  =================
-    ``method``                genes / pathway layer (captum)           result
-    ========================  ======================================  =================
-    ``"integrated_gradients"``  ``IntegratedGradients`` /              per sample
-                              ``LayerIntegratedGradients``
+    ==========================  ======================================  ==========
+    ``method``                  genes / pathway layer (captum)          result
+    ==========================  ======================================  ==========
+    ``"integrated_gradients"``  ``IntegratedGradients`` /               per sample
+                                ``LayerIntegratedGradients``
     ``"deeplift"``              ``DeepLift`` / ``LayerDeepLift``        per sample
-                              (rescale rule)
-    ``"gradient_x_input"``      ``InputXGradient`` /                   per sample
-                              ``LayerGradientXActivation``
-    ``"weight"``                sum of the node's absolute outgoing    per node
-                              weights (the raw-weight reading)
-    ``"activation_variance"``   variance of the node's activation      per node
-                              (of the gene, for genes) over ``X``
-    ========================  ======================================  =================
+                                (rescale rule)
+    ``"gradient_x_input"``      ``InputXGradient`` /                    per sample
+                                ``LayerGradientXActivation``
+    ``"weight"``                sum of the node's absolute outgoing     per node
+                                weights (the raw-weight reading)
+    ``"activation_variance"``   variance of the node's activation       per node
+                                (of the gene, for genes) over ``X``
+    ==========================  ======================================  ==========
 
     Integrated gradients and DeepLIFT are *complete*: a sample's
     attributions over one layer sum to ``f(x) - f(baseline)``, where ``f``
