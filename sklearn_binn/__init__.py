@@ -2,6 +2,7 @@
 
 from ._attribution import node_importance, pathway_importance
 from ._classifier import BINNClassifier
+from ._diagnostic import IdentifiabilityDiagnostic, identifiability_diagnostic
 from ._identifiability import (
     IdentifiabilityScorer,
     RecoveryReport,
@@ -24,6 +25,7 @@ __all__ = [
     "BINNClassifier",
     "BINNRegressor",
     "BINNSurvival",
+    "IdentifiabilityDiagnostic",
     "IdentifiabilityScorer",
     "PathwayMask",
     "RecoveryReport",
@@ -31,6 +33,7 @@ __all__ = [
     "TeacherDataset",
     "align_to_teacher",
     "chance_level",
+    "identifiability_diagnostic",
     "load_reactome",
     "make_pathway_mask",
     "node_importance",

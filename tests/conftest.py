@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
-# The suite's networks are tiny: one thread avoids thread-pool overhead.
+# The suite's networks and matrices are tiny: one thread avoids thread-pool
+# overhead (torch's and the BLAS libraries').
 torch.set_num_threads(1)
+threadpool_limits(1)
 
 
 @pytest.fixture(autouse=True)
