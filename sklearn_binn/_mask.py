@@ -442,13 +442,15 @@ class PathwayMask:
         Returns
         -------
         pandas.DataFrame
-            Columns ``source``, ``target``, ``layer`` (0 = gene → pathway);
-            :meth:`from_edges` rebuilds the same mask from it.
+            Columns ``source``, ``target``, ``layer`` (0 = gene → pathway),
+            ordered by layer and target node;
+            ``from_edges(mask.to_edges(), feature_names=mask.feature_names)``
+            rebuilds the same mask.
         """
         frames = []
         inputs = self._feature_names
         for k, csr in enumerate(self._layers):
-            coo = csr.tocoo()
+            coo = csr.tocsc().tocoo()  # by target, so nodes first appear in layer order
             frames.append(
                 pd.DataFrame(
                     {
@@ -681,26 +683,16 @@ class PathwayMask:
             columns=["source", "target", "layer"],
         )
         # real pathways in the given order, then pass-through copies by name
-        node_names, layers, inputs = [], [], list(genes)
-        for k in range(n_layers):
-            part = table[table["layer"] == k]
-            present = set(part["target"])
-            targets = [n for n in real_nodes[k] if n in present]
-            targets += sorted(present - set(targets))
-            in_pos = {name: i for i, name in enumerate(inputs)}
-            out_pos = {name: j for j, name in enumerate(targets)}
-            layers.append(
-                sp.csr_matrix(
-                    (
-                        np.ones(len(part)),
-                        (part["source"].map(in_pos).to_numpy(), part["target"].map(out_pos).to_numpy()),
-                    ),
-                    shape=(len(inputs), len(targets)),
-                )
-            )
-            node_names.append(targets)
-            inputs = targets
-        return cls(layers, genes, node_names, strict=strict)
+        rank = {}
+        for k, names in enumerate(real_nodes):
+            present = set(table.loc[table["layer"] == k, "target"])
+            ordered = [n for n in names if n in present] + sorted(present - set(names))
+            rank.update({(k, name): r for r, name in enumerate(ordered)})
+        table["rank"] = [rank[(k, t)] for k, t in zip(table["layer"], table["target"])]
+        table = table.sort_values(["layer", "rank"], kind="stable")
+        return cls.from_edges(
+            table[["source", "target", "layer"]], feature_names=genes, strict=strict
+        )
 
     @classmethod
     def from_gmt(cls, path, hierarchy=None, **kwargs):
