@@ -147,8 +147,15 @@ class SparseLinear(nn.Module):
     def forward_feature_major(self, x_t):
         """Apply the layer to inputs of shape ``(n_inputs, batch)``.
 
-        Returns the pre-activations, shape ``(n_outputs, batch)``.
+        Returns the pre-activations, shape ``(n_outputs, batch)``. Under
+        ``torch.func`` transforms (``jvp``, ``grad``, ``jacrev``, ``vmap``),
+        which cannot build CSR tensors from their wrapped inputs, the same
+        product is computed by a gather and ``index_add`` over the edges.
         """
+        if torch._C._are_functorch_transforms_active():
+            products = self.weight[:, None] * x_t[self.rows]
+            out = x_t.new_zeros(self.out_features, x_t.shape[1])
+            return self.bias[:, None] + out.index_add(0, self.cols, products)
         return _FeatureMajorSparseLinear.apply(
             x_t.contiguous(), self.weight, self.bias,
             self.crow, self.col, self.crow_t, self.col_t, self.perm,

