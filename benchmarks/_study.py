@@ -1,0 +1,812 @@
+"""One cell of the teacher–student study: build, train, score; and the tables built on it.
+
+A *cell* is a dict of parameters (:data:`CELL_DEFAULTS` lists them all and
+their defaults). :func:`run_cell` turns it into rows, one per
+``(reference, layer)``:
+
+- ``reference="teacher"``: the teacher scored against itself
+  (:meth:`TeacherDataset.to_estimator`), whose recovery must be exactly
+  1.0 and whose output fit is the best any model can do (Bayes accuracy,
+  AUC, C-index; zero excess loss);
+- ``reference="chance"``: freshly initialised, untrained students (the
+  recovery is the mean and sd over ``n_chance_draws`` of them, from
+  :func:`sklearn_binn.chance_level`; the output fit is that of the
+  student's own starting point, i.e. its ``random_state`` fitted for zero
+  epochs);
+- ``reference="student"``: the trained student.
+
+Each row carries the output fit on a held-out test sample (the task metric:
+R², accuracy and ROC AUC, or Harrell's C-index; the loss in excess of the
+teacher's own loss and R² of the raw output against the teacher's
+noiseless output, from :func:`sklearn_binn.output_fit`), the layer's mean
+weight and activation recovery (:func:`sklearn_binn.recovery_report`, which
+aligns each node's sign or scale before scoring), the Spearman correlation
+of per-node recovery with the teacher node's influence, and the cell's
+sizes and training cost. The same cell always gives the same rows (except
+the wall-clock ``fit_time_s``): every random draw is seeded from
+``cell["seed"]``.
+
+What the knobs mean
+-------------------
+Hierarchies (``hierarchy``), all cut to ``depth`` pathway layers of a
+four-layer hierarchy, so that cells of different depth share their
+gene → pathway layer:
+
+- ``"pyramid"``: :func:`make_pathway_mask` with its Reactome-like defaults
+  (``n_genes / 5.12`` first-layer pathways, each layer 0.3 times the one
+  below, ``overlap`` pathways per gene on average, default 4);
+- ``"tree"``: the same shape, each gene in exactly one pathway
+  (``overlap=1``: disjoint gene sets);
+- ``"wide"``: first layer as ``"pyramid"``, then each layer 0.6 times the
+  one below (more, smaller pathways near the top);
+- ``"reactome"``: the bundled human Reactome hierarchy
+  (``load_reactome(n_levels=4)``) restricted to the branch of one
+  top-level pathway, *Programmed Cell Death* (R-HSA-5357801): 198 genes,
+  layers of 18, 6, 2 and 1 pathways, 298 edges (``n_genes`` and
+  ``overlap`` do not apply).
+
+Noise (``noise``), one knob with a meaning per task:
+
+- regression: Gaussian noise of standard deviation ``noise`` times that of
+  the teacher's output (``noise=0.5``: signal-to-noise variance ratio 4);
+- classification: ``noise=0`` labels every sample with the teacher's more
+  probable class (noiseless, ``label_noise="threshold"``); ``noise > 0``
+  draws the label from the teacher's probability with a logit of standard
+  deviation ``1 / noise`` (``noise=0.5``: sd 2, Bayes accuracy about 78 %);
+  the limit ``noise -> 0`` is the noiseless labelling. At ``noise=0`` the
+  teacher's logit has sd 4, and its log-loss (the reference of
+  ``excess_loss``) is then not a floor: a student may be more confident;
+- survival: Cox event times with a Weibull baseline and a log-risk of sd
+  2 are always random; ``noise`` is the expected censored fraction.
+
+Training (standard practice, the estimators' defaults): Adam at lr 1e-3
+(``lr``), batches of 128, early stopping with patience 10 on a seeded 10 %
+validation split (``early_stopping=False``: no split, all ``max_epochs``),
+``max_epochs = max(200, ceil(5000 / batches per epoch))`` capped at 2000
+unless given, so small training sets still get about 5,000 Adam steps.
+``init="teacher"`` starts the student at the teacher's weights (a warm
+start from :meth:`TeacherDataset.to_estimator`): whether it stays there
+is a question of optimisation, not of identifiability.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import lru_cache
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+from sklearn_binn import (
+    BINNClassifier,
+    BINNRegressor,
+    BINNSurvival,
+    PathwayMask,
+    TeacherDataset,
+    chance_level,
+    output_fit,
+    recovery_report,
+)
+from sklearn_binn.datasets import load_reactome, make_pathway_mask
+
+__all__ = [
+    "CELL_DEFAULTS",
+    "HIERARCHIES",
+    "KEY_COLUMNS",
+    "REFERENCES",
+    "TASKS",
+    "build_mask",
+    "build_teacher",
+    "make_cell",
+    "reactome_branch",
+    "recovery_table",
+    "run_cell",
+    "key_text",
+    "select_cells",
+    "cell_means",
+    "task_metric",
+]
+
+TASKS = ("classification", "regression", "survival")
+HIERARCHIES = ("pyramid", "tree", "wide", "reactome")
+REFERENCES = ("teacher", "chance", "student")
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
+INPUT_MODELS = ("independent", "equicorrelated", "latent")
+INITS = ("default", "teacher")
+
+#: Every parameter of a cell and its default; all of them are key columns.
+CELL_DEFAULTS = {
+    "task": "regression",
+    "hierarchy": "pyramid",
+    "n_genes": 100,
+    "overlap": None,
+    "depth": 2,
+    "activation": "tanh",
+    "noise": 0.0,
+    "samples_per_edge": 10.0,
+    "n_train": None,
+    "input_model": "independent",
+    "input_correlation": 0.5,
+    "lr": 1e-3,
+    "weight_decay": 0.0,
+    "dropout": 0.0,
+    "early_stopping": True,
+    "init": "default",
+    "max_epochs": None,
+    "n_test": 2000,
+    "n_chance_draws": 10,
+    "seed": 0,
+}
+KEY_COLUMNS = list(CELL_DEFAULTS)
+
+#: The hierarchies are cut from this many pathway layers.
+FULL_DEPTH = 4
+#: Reactome's top-level pathway whose branch ``hierarchy="reactome"`` uses.
+REACTOME_BRANCH = ("R-HSA-5357801",)  # Programmed Cell Death
+BATCH_SIZE = 128
+MIN_STEPS = 5000
+MIN_EPOCHS, MAX_EPOCHS = 200, 2000
+MIN_TRAIN = 20
+#: A node counts as recovered at a score of at least this (``*_frac_recovered``).
+RECOVERED = 0.9
+_CLASSIFICATION_NOISELESS_SCALE = 4.0
+_SURVIVAL_SCALE = 2.0
+_ESTIMATORS = {
+    "classification": BINNClassifier,
+    "regression": BINNRegressor,
+    "survival": BINNSurvival,
+}
+
+
+# --------------------------------------------------------------------- cells
+def _choice(cell, name, options):
+    if cell[name] not in options:
+        raise ValueError(f"{name} must be one of {options}; got {cell[name]!r}.")
+
+
+def _number(cell, name, low, high=math.inf, *, integer=False, optional=False,
+            closed_low=True):
+    value = cell[name]
+    if value is None and optional:
+        return
+    kind = Integral if integer else Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(
+            f"{name} must be {'an int' if integer else 'a number'}"
+            f"{' or None' if optional else ''}; got {value!r}."
+        )
+    if not (low <= value if closed_low else low < value) or not value < high:
+        side = "[" if closed_low else "("
+        raise ValueError(f"{name} must lie in {side}{low}, {high}); got {value!r}.")
+
+
+def make_cell(**params):
+    """A complete, validated cell: the defaults updated with ``params``.
+
+    Parameters
+    ----------
+    **params
+        Any of the keys of :data:`CELL_DEFAULTS`.
+
+    Returns
+    -------
+    dict
+        Every key of :data:`CELL_DEFAULTS`, in that order.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown key or a value out of range, naming the key.
+
+    Examples
+    --------
+    >>> cell = make_cell(task="survival", depth=1, noise=0.3)
+    >>> cell["task"], cell["depth"], cell["samples_per_edge"]
+    ('survival', 1, 10.0)
+    >>> make_cell(depth=5)
+    Traceback (most recent call last):
+    ...
+    ValueError: depth must lie in [1, 5); got 5.
+    """
+    unknown = sorted(set(params) - set(CELL_DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"Unknown cell parameter(s) {unknown}; the parameters are {KEY_COLUMNS}."
+        )
+    cell = {**CELL_DEFAULTS, **params}
+    _choice(cell, "task", TASKS)
+    _choice(cell, "hierarchy", HIERARCHIES)
+    _choice(cell, "activation", ACTIVATIONS)
+    _choice(cell, "input_model", INPUT_MODELS)
+    _choice(cell, "init", INITS)
+    _number(cell, "depth", 1, FULL_DEPTH + 1, integer=True)
+    _number(cell, "noise", 0)
+    if cell["task"] == "survival" and cell["noise"] >= 1:
+        raise ValueError(
+            f"For task='survival' noise is the censored fraction and must be below 1; "
+            f"got {cell['noise']}."
+        )
+    _number(cell, "samples_per_edge", 0, closed_low=False, optional=True)
+    _number(cell, "n_train", MIN_TRAIN, integer=True, optional=True)
+    if (cell["samples_per_edge"] is None) == (cell["n_train"] is None):
+        raise ValueError(
+            "Give exactly one of samples_per_edge and n_train (the other None); got "
+            f"samples_per_edge={cell['samples_per_edge']!r}, n_train={cell['n_train']!r}."
+        )
+    _number(cell, "input_correlation", 0, 1)
+    _number(cell, "lr", 0, closed_low=False)
+    _number(cell, "weight_decay", 0)
+    _number(cell, "dropout", 0, 1)
+    _number(cell, "max_epochs", 1, integer=True, optional=True)
+    _number(cell, "n_test", 20, integer=True)
+    _number(cell, "n_chance_draws", 1, integer=True)
+    _number(cell, "seed", 0, integer=True)
+    if not isinstance(cell["early_stopping"], bool):
+        raise TypeError(f"early_stopping must be a bool; got {cell['early_stopping']!r}.")
+    if cell["hierarchy"] == "reactome":
+        if cell["n_genes"] is not None or cell["overlap"] is not None:
+            raise ValueError(
+                "hierarchy='reactome' is a fixed Reactome branch: set n_genes=None and "
+                f"overlap=None (got n_genes={cell['n_genes']!r}, overlap={cell['overlap']!r})."
+            )
+    else:
+        _number(cell, "n_genes", 2, integer=True)
+        _number(cell, "overlap", 1, optional=True)
+        if cell["hierarchy"] == "tree" and cell["overlap"] not in (None, 1):
+            raise ValueError(
+                f"hierarchy='tree' has one pathway per gene; use overlap=None or 1, "
+                f"got {cell['overlap']!r}."
+            )
+    return cell
+
+
+def _seeds(seed):
+    """Independent seeds for the mask, teacher, samples, student and chance draws."""
+    names = ("mask", "teacher", "train", "test", "student", "chance")
+    children = np.random.SeedSequence([int(seed), 20250101]).spawn(len(names))
+    return {n: int(c.generate_state(1)[0] >> 1) for n, c in zip(names, children)}
+
+
+# ---------------------------------------------------------------- the masks
+def reactome_branch(roots=REACTOME_BRANCH, n_levels=FULL_DEPTH):
+    """The bundled Reactome hierarchy restricted to the branches of some top-level pathways.
+
+    Keeps the given top-level pathways, every pathway below them, and the
+    genes of those pathways; edges to pathways outside the branches are
+    dropped.
+
+    Parameters
+    ----------
+    roots : sequence of str, default=("R-HSA-5357801",)
+        Reactome identifiers of top-level pathways (Programmed Cell Death).
+    n_levels : int, default=4
+        Levels of the hierarchy kept, see :func:`load_reactome`.
+
+    Returns
+    -------
+    PathwayMask
+
+    Examples
+    --------
+    >>> reactome_branch()
+    PathwayMask(n_features=198, layer_sizes=(18, 6, 2, 1), n_edges=298)
+    """
+    return _reactome_branch(tuple(roots), int(n_levels))
+
+
+@lru_cache(maxsize=8)
+def _reactome_branch(roots, n_levels):
+    full = load_reactome(n_levels=n_levels)
+    top = list(full.node_names[-1])
+    unknown = [r for r in roots if r not in top]
+    if unknown or not roots:
+        raise ValueError(
+            f"roots must name top-level pathways of the {n_levels}-level Reactome "
+            f"hierarchy; {unknown or 'none'} are not among its {len(top)} top nodes."
+        )
+    keep = [None] * full.depth
+    keep[-1] = np.isin(full.node_names[-1], roots)
+    for k in range(full.depth - 1, 0, -1):
+        keep[k - 1] = np.asarray(full.layers[k][:, keep[k]].sum(axis=1)).ravel() > 0
+    rows = np.asarray(full.layers[0][:, keep[0]].sum(axis=1)).ravel() > 0
+    genes = full.feature_names[rows]
+    layers, names = [], []
+    for k in range(full.depth):
+        layers.append(full.layers[k][rows][:, keep[k]])
+        names.append(full.node_names[k][keep[k]])
+        rows = keep[k]
+    return PathwayMask(layers, genes, names)
+
+
+def build_mask(cell):
+    """The cell's pathway mask, cut to ``cell["depth"]`` layers.
+
+    Parameters
+    ----------
+    cell : dict
+        A cell (see :func:`make_cell`); uses ``hierarchy``, ``n_genes``,
+        ``overlap``, ``depth`` and ``seed``.
+
+    Returns
+    -------
+    PathwayMask
+
+    Examples
+    --------
+    >>> build_mask(make_cell(n_genes=100, depth=4)).layer_sizes
+    (20, 6, 2, 1)
+    >>> build_mask(make_cell(hierarchy="wide", n_genes=100, depth=4)).layer_sizes
+    (20, 12, 7, 4)
+    """
+    cell = make_cell(**cell)
+    if cell["hierarchy"] == "reactome":
+        full = reactome_branch()
+    else:
+        seed = _seeds(cell["seed"])["mask"]
+        n = cell["n_genes"]
+        overlap = cell["overlap"]
+        if cell["hierarchy"] == "tree":
+            overlap = 1
+        widths = None
+        if cell["hierarchy"] == "wide":
+            widths = [max(1, round(n / 5.12))]
+            for _ in range(FULL_DEPTH - 1):
+                widths.append(max(1, round(widths[-1] * 0.6)))
+            widths = tuple(widths)
+        full = make_pathway_mask(
+            n, n_pathways=widths, depth=None if widths else FULL_DEPTH,
+            overlap=overlap, random_state=seed,
+        )
+    return full.truncate(cell["depth"])
+
+
+def _teacher_params(task, noise):
+    """TeacherDataset arguments for a task's ``noise`` knob (see the module docstring)."""
+    if task == "regression":
+        return {"noise": float(noise)}
+    if task == "classification":
+        if noise == 0:
+            return {"label_noise": "threshold", "output_scale": _CLASSIFICATION_NOISELESS_SCALE}
+        return {"label_noise": "bernoulli", "output_scale": 1.0 / float(noise)}
+    return {"censoring": float(noise), "output_scale": _SURVIVAL_SCALE}
+
+
+def build_teacher(cell, mask=None):
+    """The cell's teacher on its mask.
+
+    Parameters
+    ----------
+    cell : dict
+    mask : PathwayMask, default=None
+        ``build_mask(cell)`` if not given.
+
+    Returns
+    -------
+    TeacherDataset
+
+    Examples
+    --------
+    >>> teacher = build_teacher(make_cell(task="classification", n_genes=30, noise=0.5))
+    >>> teacher.label_noise, teacher.output_scale
+    ('bernoulli', 2.0)
+    """
+    cell = make_cell(**cell)
+    mask = build_mask(cell) if mask is None else mask
+    return TeacherDataset(
+        mask, cell["task"], activation=cell["activation"],
+        input_model=cell["input_model"], input_correlation=cell["input_correlation"],
+        random_state=_seeds(cell["seed"])["teacher"],
+        **_teacher_params(cell["task"], cell["noise"]),
+    )
+
+
+def _n_train(cell, mask):
+    if cell["n_train"] is not None:
+        return int(cell["n_train"])
+    return max(MIN_TRAIN, int(round(cell["samples_per_edge"] * mask.n_edges)))
+
+
+def _max_epochs(cell, n_train):
+    if cell["max_epochs"] is not None:
+        return int(cell["max_epochs"])
+    n_fit = n_train - math.ceil(0.1 * n_train) if cell["early_stopping"] else n_train
+    batches = max(1, math.ceil(n_fit / BATCH_SIZE))
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(MIN_STEPS / batches))))
+
+
+def _student_params(cell, max_epochs, random_state):
+    params = {
+        "dropout": float(cell["dropout"]),
+        "lr": float(cell["lr"]),
+        "batch_size": BATCH_SIZE,
+        "max_epochs": max_epochs,
+        "random_state": random_state,
+    }
+    if cell["weight_decay"]:
+        params["optimizer__weight_decay"] = float(cell["weight_decay"])
+    if not cell["early_stopping"]:
+        params.update(n_iter_no_change=None, train_split=None)
+    return params
+
+
+# ------------------------------------------------------------------ scoring
+def _raw_output(estimator, task, X):
+    """The network's output: the value, the logit or the log-risk."""
+    if task == "classification":
+        return estimator.decision_function(X)
+    return estimator.predict(X)
+
+
+def _squared_correlation(a, b):
+    """Squared Pearson correlation (0 if either is constant): R² of the best affine map."""
+    a, b = np.ravel(a) - np.mean(a), np.ravel(b) - np.mean(b)
+    den = np.sqrt(np.sum(a * a) * np.sum(b * b))
+    return float((np.sum(a * b) / den) ** 2) if den > 0 else 0.0
+
+
+def _output_metrics(estimator, teacher, X, y):
+    """Output fit of one fitted estimator on held-out ``(X, y)``."""
+    fit = output_fit(estimator, teacher, X, y)
+    metrics = {
+        "loss": fit["loss"],
+        "test_loss": fit["student_loss"],
+        "teacher_loss": fit["teacher_loss"],
+        "excess_loss": fit["excess_loss"],
+        "r2_vs_teacher": fit["r2_vs_teacher"],
+        "output_corr2": _squared_correlation(_raw_output(estimator, teacher.task, X),
+                                             teacher.predict(X)),
+        "r2": np.nan, "accuracy": np.nan, "auc": np.nan, "cindex": np.nan,
+    }
+    if teacher.task == "regression":
+        metrics["r2"] = float(r2_score(y, estimator.predict(X)))
+    elif teacher.task == "classification":
+        metrics["accuracy"] = float(accuracy_score(y, estimator.predict(X)))
+        metrics["auc"] = float(roc_auc_score(y, estimator.predict_proba(X)[:, 1]))
+    else:
+        metrics["cindex"] = float(estimator.score(X, y))
+    return metrics
+
+
+def _layer_rows(layers, prefix_map, mask, nodes=None):
+    """Per-layer dicts from a RecoveryReport.layers frame, renaming its columns.
+
+    With the report's per-node frame, also the fraction of nodes recovered
+    (score >= :data:`RECOVERED`).
+    """
+    rows = []
+    for layer, values in layers.iterrows():
+        in_degree = np.diff(mask.layers[int(layer)].tocsc().indptr)
+        row = {"layer": int(layer), "n_nodes": int(values["n_nodes"]),
+               "mean_inputs": float(in_degree.mean())}
+        for target, source in prefix_map.items():
+            row[target] = float(values[source]) if source in values else np.nan
+        for target in ("weight", "activation"):
+            row[f"{target}_frac_recovered"] = np.nan if nodes is None else float(
+                (nodes.loc[nodes["layer"] == layer, f"{target}_recovery"] >= RECOVERED).mean())
+        rows.append(row)
+    return rows
+
+
+_RECOVERY = {
+    "weight_recovery": "weight_recovery",
+    "activation_recovery": "activation_recovery",
+    "weight_recovery_sd": "-",
+    "activation_recovery_sd": "-",
+    "weight_influence_spearman": "weight_influence_spearman",
+    "activation_influence_spearman": "activation_influence_spearman",
+}
+_CHANCE = {
+    "weight_recovery": "weight_chance",
+    "activation_recovery": "activation_chance",
+    "weight_recovery_sd": "weight_chance_sd",
+    "activation_recovery_sd": "activation_chance_sd",
+    "weight_influence_spearman": "-",
+    "activation_influence_spearman": "-",
+}
+
+
+def _fit_student(cell, teacher, X, y, params):
+    """The trained student, its untrained starting point (default init) and its fit time."""
+    estimator = _ESTIMATORS[cell["task"]](teacher.mask, activation=cell["activation"], **params)
+    untrained = clone(estimator).set_params(max_epochs=0).fit(X, y)
+    if cell["init"] == "teacher":
+        student = teacher.to_estimator(**params).set_params(warm_start=True)
+    else:
+        student = estimator
+    start = time.perf_counter()
+    student.fit(X, y)
+    return student, untrained, estimator, time.perf_counter() - start
+
+
+def run_cell(cell):
+    """Run one cell: build the mask, teacher and data, train the student, score all three.
+
+    Parameters
+    ----------
+    cell : dict
+        Any subset of :data:`CELL_DEFAULTS` (the rest take their defaults).
+
+    Returns
+    -------
+    list of dict
+        One row per ``(reference, layer)``, ``reference`` in
+        ``("teacher", "chance", "student")``, ``layer`` the pathway layer
+        (0 = gene → pathway). Columns: ``n_nodes``, ``mean_inputs`` (mean
+        inputs per node: a node with one input is trivially "recovered");
+        ``weight_recovery``,
+        ``activation_recovery`` (layer means), ``weight_recovery_sd``,
+        ``activation_recovery_sd`` (chance rows: sd over the untrained
+        students), ``weight_influence_spearman``,
+        ``activation_influence_spearman`` (Spearman of node recovery with
+        the teacher node's influence; NaN below 3 nodes),
+        ``weight_frac_recovered``, ``activation_frac_recovered`` (fraction
+        of the layer's nodes scoring at least 0.9; NaN for chance); the output fit on
+        the test sample: ``loss``, ``test_loss``, ``teacher_loss``,
+        ``excess_loss``, ``r2_vs_teacher``, ``output_corr2`` (squared
+        correlation of the raw output -- value, logit, log-risk -- with the
+        teacher's noiseless output: the R² of the best affine map, blind to
+        the output's scale), ``r2`` (regression),
+        ``accuracy`` and ``auc`` (classification), ``cindex`` (survival),
+        ``train_excess_loss`` (the same on the training sample); and per
+        cell ``n_genes_used``, ``n_edges``, ``n_train_used``,
+        ``samples_per_edge_used``, ``max_epochs_used``, ``epochs``,
+        ``stopped_early``, ``fit_time_s``.
+
+    Examples
+    --------
+    >>> rows = run_cell(make_cell(n_genes=12, depth=1, samples_per_edge=5.0,
+    ...                           max_epochs=5, n_test=200, n_chance_draws=2))
+    >>> [(r["reference"], r["layer"], round(r["weight_recovery"], 3))
+    ...  for r in rows][0]
+    ('teacher', 0, 1.0)
+    """
+    cell = make_cell(**cell)
+    seeds = _seeds(cell["seed"])
+    mask = build_mask(cell)
+    teacher = build_teacher(cell, mask)
+    n_train = _n_train(cell, mask)
+    X, y = teacher.sample(n_train, random_state=seeds["train"])
+    X_test, y_test = teacher.sample(cell["n_test"], random_state=seeds["test"])
+    max_epochs = _max_epochs(cell, n_train)
+    params = _student_params(cell, max_epochs, seeds["student"])
+
+    student, untrained, template, fit_time = _fit_student(cell, teacher, X, y, params)
+    reference = teacher.to_estimator()
+    chance = chance_level(
+        teacher, X_test, estimator=template, n_draws=cell["n_chance_draws"],
+        random_state=seeds["chance"],
+    )
+    per_cell = {
+        "n_genes_used": mask.n_features,
+        "n_edges": mask.n_edges,
+        "n_train_used": n_train,
+        "samples_per_edge_used": n_train / mask.n_edges,
+        "max_epochs_used": max_epochs,
+        "epochs": len(student.history_),
+        "stopped_early": len(student.history_) < max_epochs,
+        "fit_time_s": fit_time,
+    }
+    reports = {"teacher": recovery_report(reference, teacher, X_test),
+               "student": recovery_report(student, teacher, X_test)}
+    rows = []
+    for name, estimator in (("teacher", reference), ("chance", untrained), ("student", student)):
+        output = _output_metrics(estimator, teacher, X_test, y_test)
+        output["train_excess_loss"] = output_fit(estimator, teacher, X, y)["excess_loss"]
+        if name == "chance":
+            layer_rows = _layer_rows(chance.layers, _CHANCE, mask)
+        else:
+            layer_rows = _layer_rows(reports[name].layers, _RECOVERY, mask, reports[name].nodes)
+        for row in layer_rows:
+            rows.append({"reference": name, **row, **output, **per_cell})
+    return rows
+
+
+# ------------------------------------------------------------------- tables
+_OUTPUT_COLUMNS = ("output_corr2", "r2_vs_teacher", "excess_loss", "train_excess_loss", "r2",
+                   "accuracy", "auc", "cindex")
+
+
+def recovery_table(table, by=None):
+    """One row per cell and layer, the three references side by side.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows of :func:`run_cell` with their cells' key columns (a study's CSV).
+    by : list of str, default=None
+        The columns that identify a cell; default every key column present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` and ``layer``, then for ``weight`` and ``activation``:
+        ``{target}_student``, ``{target}_chance``, ``{target}_chance_sd``,
+        ``{target}_teacher``, ``{target}_above_chance`` (``(student -
+        chance) / (1 - chance)``: 0 at chance, 1 at the teacher) and the
+        student's ``{target}_influence_spearman`` and
+        ``{target}_frac_recovered``; then the student's
+        output fit (``output_corr2``, ``r2_vs_teacher``, ``excess_loss``, ...), the teacher's
+        task metric (``teacher_r2``, ``teacher_accuracy``, ``teacher_auc``,
+        ``teacher_cindex``: the ceiling) and the cell columns ``n_edges``,
+        ``n_train_used``, ``epochs``, ``fit_time_s``.
+
+    Examples
+    --------
+    >>> rows = run_cell(make_cell(n_genes=12, depth=1, samples_per_edge=5.0,
+    ...                           max_epochs=5, n_test=200, n_chance_draws=2))
+    >>> frame = pd.DataFrame([{**make_cell(n_genes=12), **r} for r in rows])
+    >>> wide = recovery_table(frame)
+    >>> len(wide), float(wide["weight_teacher"].iloc[0])
+    (1, 1.0)
+    """
+    by = [c for c in KEY_COLUMNS if c in table.columns] if by is None else list(by)
+    keys = [*by, "layer"]
+    table = table.copy()
+    for column in by:  # NaN keys (None in a cell) would vanish from a groupby
+        if table[column].isna().any():
+            table[column] = table[column].astype(object).where(table[column].notna(), "")
+    part = {ref: table[table["reference"] == ref].set_index(keys) for ref in REFERENCES}
+    student, chance, teacher = part["student"], part["chance"], part["teacher"]
+    out = pd.DataFrame(index=student.index)
+    for target in ("weight", "activation"):
+        column = f"{target}_recovery"
+        s, c = student[column], chance[column].reindex(out.index)
+        out[f"{target}_student"] = s
+        out[f"{target}_chance"] = c
+        out[f"{target}_chance_sd"] = chance[f"{column}_sd"].reindex(out.index)
+        out[f"{target}_teacher"] = teacher[column].reindex(out.index)
+        out[f"{target}_above_chance"] = (s - c) / (1.0 - c).where(c < 1.0)
+        out[f"{target}_influence_spearman"] = student[f"{target}_influence_spearman"]
+        if f"{target}_frac_recovered" in student:
+            out[f"{target}_frac_recovered"] = student[f"{target}_frac_recovered"]
+    for column in _OUTPUT_COLUMNS:
+        if column in student:
+            out[column] = student[column]
+    for column in ("r2", "accuracy", "auc", "cindex"):
+        if column in teacher:
+            out[f"teacher_{column}"] = teacher[column].reindex(out.index)
+            out[f"chance_{column}"] = chance[column].reindex(out.index)
+    for column in ("n_nodes", "mean_inputs", "n_edges", "n_train_used", "samples_per_edge_used",
+                   "epochs", "stopped_early", "fit_time_s"):
+        if column in student:
+            out[column] = student[column]
+    return out.reset_index()
+
+
+def task_metric(wide):
+    """The headline output metric of each row of :func:`recovery_table`.
+
+    Regression: R² on the noisy test targets; classification: ROC AUC;
+    survival: Harrell's C-index. The teacher's value (the ceiling) is in
+    ``teacher_metric``.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        From :func:`recovery_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wide`` with ``metric``, ``metric_name``, ``teacher_metric`` and
+        ``chance_metric`` added.
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"task": ["survival"], "r2": [np.nan], "auc": [np.nan],
+    ...                      "cindex": [0.7], "teacher_r2": [np.nan],
+    ...                      "teacher_auc": [np.nan], "teacher_cindex": [0.8],
+    ...                      "chance_r2": [np.nan], "chance_auc": [np.nan],
+    ...                      "chance_cindex": [0.5]})
+    >>> task_metric(wide)[["metric_name", "metric", "teacher_metric"]].values.tolist()
+    [['cindex', 0.7, 0.8]]
+    """
+    wide = wide.copy()
+    name = wide["task"].map({"regression": "r2", "classification": "auc", "survival": "cindex"})
+    wide["metric_name"] = name
+    for prefix in ("", "teacher_", "chance_"):
+        values = np.full(len(wide), np.nan)
+        for metric in ("r2", "auc", "cindex"):
+            chosen = (name == metric).to_numpy()
+            if f"{prefix}{metric}" in wide:
+                values[chosen] = wide.loc[chosen, f"{prefix}{metric}"].to_numpy(dtype=float)
+        wide[f"{prefix}metric"] = values
+    return wide
+
+
+def _canonical(value):
+    """A key value as text, the same whether it comes from a cell or from the CSV."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, Real):
+        return repr(float(value))
+    return str(value)
+
+
+def key_text(frame):
+    """Each row's cell key as one string, the same for cells and for rows read from a CSV.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With every column of :data:`KEY_COLUMNS` (cells as rows, or a
+        study's CSV; missing values may be NaN, None or "").
+
+    Returns
+    -------
+    pandas.Series of str
+
+    Examples
+    --------
+    >>> a = key_text(pd.DataFrame([make_cell(n_genes=40)]))
+    >>> b = key_text(pd.DataFrame([{**make_cell(), "n_genes": 40.0, "overlap": np.nan}]))
+    >>> bool(a[0] == b[0])
+    True
+    """
+    return frame[KEY_COLUMNS].astype(object).apply(
+        lambda row: "|".join(_canonical(v) for v in row), axis=1
+    )
+
+
+def select_cells(table, cells):
+    """The rows of ``table`` that belong to ``cells`` (a CSV may hold other runs' cells).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study's CSV, read back.
+    cells : list of dict
+        Complete cells (:func:`make_cell`).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> table = pd.DataFrame([{**make_cell(seed=s), "value": s} for s in range(3)])
+    >>> select_cells(table, [make_cell(seed=1)])["value"].tolist()
+    [1]
+    """
+    if table.empty:
+        return table
+    wanted = set(key_text(pd.DataFrame(cells)))
+    return table[key_text(table).isin(wanted).to_numpy()].reset_index(drop=True)
+
+
+def cell_means(wide, by=None):
+    """Average a :func:`recovery_table` over each cell's layers (each layer weighs the same).
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        From :func:`recovery_table` (optionally :func:`task_metric`).
+    by : list of str, default=None
+        The columns that identify a cell; default every key column present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: the numeric columns averaged over layers, and
+        ``n_layers``.
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"seed": [0, 0], "layer": [0, 1],
+    ...                      "weight_student": [0.4, 0.8]})
+    >>> cell_means(wide).to_dict("records")
+    [{'seed': 0, 'weight_student': 0.6000000000000001, 'n_layers': 2}]
+    """
+    by = [c for c in KEY_COLUMNS if c in wide.columns] if by is None else list(by)
+    values = [c for c in wide.columns
+              if c not in by and c != "layer" and pd.api.types.is_numeric_dtype(wide[c])]
+    grouped = wide.groupby(by, sort=False, dropna=False)
+    out = grouped[values].mean()
+    out["n_layers"] = grouped.size()
+    return out.reset_index()

@@ -1,0 +1,590 @@
+"""The regime map: over which axes does a BINN student recover its teacher's internals?
+
+What it measures
+----------------
+The teacher–student cell of ``benchmarks/_study.py`` (a teacher BINN with
+known weights generates the data, a student with the same wiring is
+trained the standard way and scored against it) is run over the axes that
+decide identifiability:
+
+- ``samples_per_edge``: training samples per mask edge, 0.3 … 30;
+- ``overlap``: mean pathways per gene, 1 (disjoint gene sets) … 8;
+- ``activation``: tanh, relu, sigmoid, identity (teacher and student);
+- ``depth``: 1 … 4 pathway layers;
+- ``noise``: 0 … 0.75 (Gaussian sd for regression, 1 / logit sd for
+  classification, censored fraction for survival);
+- ``input``: independent genes, equicorrelated genes (rho 0.5 and 0.9),
+  the latent-pathway gene model;
+- the optimiser's step size ``lr`` (1e-3, the default, to 1e-2): with the
+  same epoch budget a larger step trains further;
+- standard-practice regularisation: ``weight_decay`` (Adam's, 0 … 1e-2),
+  ``dropout`` (0 … 0.3), ``early_stopping`` on or off;
+- ``init``: the student starts at random (default) or at the teacher. A
+  student started at the teacher stays wherever the teacher is a minimum
+  of the training loss, so this is an optimisation control: a random start
+  that ends with a clearly higher held-out loss than the teacher-started
+  student found a worse minimum; one that matches it with different
+  internals found an equally good, different mechanism (non-identifiable).
+
+A full factorial is far too big, so the design is one-factor-at-a-time
+around a base point, plus four two-factor phase diagrams that cross the
+sample size with the axes most likely to interact with it. The base point
+is: hierarchy ``wide`` (first layer ``n_genes / 5.12`` pathways, each layer
+above 0.6 times the one below), 40 genes, overlap 4 (Reactome's mean),
+depth 2, tanh, no noise, 10 samples per edge, independent genes, Adam at
+lr 1e-3, no weight decay or dropout, early stopping on, random init.
+Sweeps (``--sweeps``):
+
+======================  ====================================================
+``samples_per_edge``    0.3, 1, 3, 10, 30
+``overlap``             1, 2, 4, 8
+``activation``          tanh, relu, sigmoid, identity
+``depth``               1, 2, 3, 4
+``noise``               0, 0.25, 0.5, 0.75
+``input``               independent, equicorrelated 0.5 and 0.9, latent
+``lr``                  1e-3, 3e-3, 1e-2
+``weight_decay``        0, 1e-4, 1e-3, 1e-2
+``dropout``             0, 0.1, 0.3
+``early_stopping``      on, off
+``init``                default, teacher
+``spe_x_depth``         samples per edge × depth
+``spe_x_activation``    samples per edge × activation
+``spe_x_overlap``       samples per edge × overlap
+``spe_x_init``          samples per edge × init
+======================  ====================================================
+
+Every task (classification, regression, survival) runs every sweep; cells
+shared by sweeps (the base point) run once.
+
+How to run
+----------
+From the repository root::
+
+    python benchmarks/regime_map.py --quick                 # minutes on 2 cores
+    python benchmarks/regime_map.py --n-jobs 2              # everything, 2 seeds
+    python benchmarks/regime_map.py --n-jobs 2 --seeds 1 \\
+        --sweeps samples_per_edge depth init spe_x_depth     # a subset
+
+Results go to ``--out`` (default ``./regime_map/``): ``regime_map.csv``
+(one row per cell × reference × layer; a rerun skips finished cells), per
+task ``regime_map_<task>.png`` (one heatmap per one-factor sweep: rows the
+axis values, columns the output fit and the recovery above chance of each
+layer) and ``regime_map_phase_<task>.png`` (the two-factor phase
+diagrams: output fit and the gene → pathway layer's recovery),
+``regime_map_table.csv`` (the numbers behind the heatmaps, with the sd
+over seeds), ``layer_thresholds.csv`` (the samples per edge each layer
+needs) and the printed summary.
+
+Recovery *above chance* is ``(student - chance) / (1 - chance)``: 0 for an
+untrained student, 1 for the teacher itself, per layer.
+
+What passes
+-----------
+As for ``teacher_student.py``: the teacher must score exactly 1.0 against
+itself on every layer of every cell (exit status 1 otherwise). The map is
+a measurement; no recovery level is required.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _study import (  # noqa: E402
+    KEY_COLUMNS,
+    TASKS,
+    key_text,
+    make_cell,
+    recovery_table,
+    run_cell,
+    select_cells,
+    task_metric,
+)
+from teacher_student import check_references  # noqa: E402
+
+BASE = {"hierarchy": "wide", "n_genes": 40, "overlap": 4.0, "depth": 2, "activation": "tanh",
+        "noise": 0.0, "samples_per_edge": 10.0}
+SPE = (0.3, 1.0, 3.0, 10.0, 30.0)
+#: One-factor axes: name -> the points (cell overrides) along it.
+AXES = {
+    "samples_per_edge": [{"samples_per_edge": v} for v in SPE],
+    "overlap": [{"overlap": v} for v in (1.0, 2.0, 4.0, 8.0)],
+    "activation": [{"activation": v} for v in ("tanh", "relu", "sigmoid", "identity")],
+    "depth": [{"depth": v} for v in (1, 2, 3, 4)],
+    "noise": [{"noise": v} for v in (0.0, 0.25, 0.5, 0.75)],
+    "input": [
+        {"input_model": "independent"},
+        {"input_model": "equicorrelated", "input_correlation": 0.5},
+        {"input_model": "equicorrelated", "input_correlation": 0.9},
+        {"input_model": "latent"},
+    ],
+    "lr": [{"lr": v} for v in (1e-3, 3e-3, 1e-2)],
+    "weight_decay": [{"weight_decay": v} for v in (0.0, 1e-4, 1e-3, 1e-2)],
+    "dropout": [{"dropout": v} for v in (0.0, 0.1, 0.3)],
+    "early_stopping": [{"early_stopping": v} for v in (True, False)],
+    "init": [{"init": v} for v in ("default", "teacher")],
+}
+#: Sweeps: name -> the axes crossed (one axis: a one-factor sweep).
+SWEEPS = {
+    **{name: (name,) for name in AXES},
+    "spe_x_depth": ("samples_per_edge", "depth"),
+    "spe_x_activation": ("samples_per_edge", "activation"),
+    "spe_x_overlap": ("samples_per_edge", "overlap"),
+    "spe_x_init": ("samples_per_edge", "init"),
+}
+QUICK_SWEEPS = ("samples_per_edge", "activation", "depth", "init")
+QUICK = {"n_genes": 20, "points": {"samples_per_edge": [{"samples_per_edge": v}
+                                                        for v in (0.3, 3.0, 10.0, 30.0)],
+                                   "activation": AXES["activation"][:2],
+                                   "depth": AXES["depth"][:3]}}
+RECOVERY_THRESHOLD = 0.5
+
+
+def build_arg_parser():
+    """The command line: the shared options plus the sweeps, tasks and seeds.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> build_arg_parser().parse_args(["--sweeps", "depth", "lr"]).sweeps
+    ['depth', 'lr']
+    """
+    parser = build_parser(__file__, __doc__)
+    parser.add_argument("--sweeps", nargs="+", choices=list(SWEEPS), metavar="SWEEP",
+                        help="sweeps to run (default: all; --quick: "
+                             f"{' '.join(QUICK_SWEEPS)})")
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
+                        metavar="TASK", help="tasks (default: all three)")
+    parser.add_argument("--seeds", type=int, default=None, metavar="N",
+                        help="seeds 0 .. N-1 (default: 2; --quick: 1)")
+    parser.add_argument("--n-genes", type=int, default=None, metavar="N",
+                        help=f"genes of the base hierarchy (default: {BASE['n_genes']}; "
+                             f"--quick: {QUICK['n_genes']})")
+    parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
+                        help="fixed epoch budget (default: max(200, ~5000 steps), at most 2000)")
+    return parser
+
+
+def sweep_points(name, quick=False):
+    """The cell overrides of one sweep, as ``(labels, overrides)`` pairs.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SWEEPS`.
+    quick : bool, default=False
+        Use the shorter axes of ``--quick``.
+
+    Returns
+    -------
+    list of (tuple of str, dict)
+        One label per crossed axis, and the merged overrides.
+
+    Examples
+    --------
+    >>> sweep_points("spe_x_init")[1]
+    (('0.3', 'teacher'), {'samples_per_edge': 0.3, 'init': 'teacher'})
+    """
+    points = [((), {})]
+    for axis in SWEEPS[name]:
+        values = QUICK["points"].get(axis, AXES[axis]) if quick else AXES[axis]
+        points = [(labels + (_label(axis, v),), {**over, **v})
+                  for labels, over in points for v in values]
+    return points
+
+
+def _label(axis, point):
+    if axis == "input":
+        model = point["input_model"]
+        return f"equicorr. {point['input_correlation']:g}" if model == "equicorrelated" else model
+    value = point[axis]
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def make_grid(args):
+    """Every distinct cell of the chosen sweeps, and which sweep points map to which cell.
+
+    Returns
+    -------
+    cells : list of dict
+    membership : pandas.DataFrame
+        One row per (task, seed, sweep, point): the sweep, its axis
+        labels (``x``, ``y``) and the cell's key columns.
+
+    Examples
+    --------
+    >>> args = build_arg_parser().parse_args(["--quick", "--tasks", "regression"])
+    >>> cells, membership = make_grid(args)
+    >>> len(cells), len(membership)
+    (8, 11)
+    """
+    quick = args.quick
+    sweeps = args.sweeps or (list(QUICK_SWEEPS) if quick else list(SWEEPS))
+    seeds = args.seeds if args.seeds is not None else (1 if quick else 2)
+    n_genes = args.n_genes or (QUICK["n_genes"] if quick else BASE["n_genes"])
+    extra = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    cells, seen, members = [], set(), []
+    for task in args.tasks:
+        for seed in range(seeds):
+            for sweep in sweeps:
+                for labels, over in sweep_points(sweep, quick):
+                    cell = make_cell(**{**BASE, "n_genes": n_genes, **over}, task=task,
+                                     seed=seed, **extra)
+                    key = tuple(repr(cell[c]) for c in KEY_COLUMNS)
+                    if key not in seen:
+                        seen.add(key)
+                        cells.append(cell)
+                    members.append({"sweep": sweep, "x": labels[0],
+                                    "y": labels[1] if len(labels) > 1 else "", **cell})
+    return cells, pd.DataFrame(members)
+
+
+# ------------------------------------------------------------------- tables
+def sweep_table(wide, membership):
+    """Per task, sweep point and layer: the means over seeds of the recovery table.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`task_metric` of :func:`recovery_table`.
+    membership : pandas.DataFrame
+        From :func:`make_grid`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``task, sweep, x, y, layer`` and the means of output fit
+        (``output_corr2``, ``excess_loss``, ``metric``, ``teacher_metric``),
+        recovery (``*_student``, ``*_chance``, ``*_above_chance``), the
+        influence Spearman correlations, the sd over seeds of the output fit
+        and of both above-chance recoveries (``*_sd``, NaN for one seed) and
+        ``n_seeds``.
+
+    Examples
+    --------
+    >>> args = build_arg_parser().parse_args(
+    ...     ["--tasks", "regression", "--sweeps", "init", "--seeds", "1", "--n-genes", "12",
+    ...      "--max-epochs", "5"])
+    >>> cells, membership = make_grid(args)
+    >>> import pandas as pd
+    >>> from _study import recovery_table, task_metric
+    >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
+    >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
+    >>> table[["sweep", "x", "layer"]].values.tolist()
+    [['init', 'default', 0], ['init', 'default', 1], ['init', 'teacher', 0], ['init', 'teacher', 1]]
+    """
+    members = membership[["sweep", "x", "y"]].assign(_key=key_text(membership).to_numpy())
+    merged = members.merge(wide.assign(_key=key_text(wide).to_numpy()), on="_key")
+    values = ["output_corr2", "excess_loss", "metric", "teacher_metric",
+              "weight_student", "weight_chance", "weight_above_chance",
+              "activation_student", "activation_chance", "activation_above_chance",
+              "weight_influence_spearman", "activation_influence_spearman", "epochs"]
+    group = merged.groupby(["task", "sweep", "x", "y", "layer"], sort=False)
+    table = group[values].mean()
+    spread = ["output_corr2", "weight_above_chance", "activation_above_chance"]
+    table[[f"{c}_sd" for c in spread]] = group[spread].std().to_numpy()
+    table["n_seeds"] = group.size()
+    return table.reset_index()
+
+
+def layer_thresholds(table):
+    """From the samples-per-edge sweeps: the samples per edge each layer needs.
+
+    For each task, sweep row (e.g. depth) and layer, the smallest samples
+    per edge from which the mean recovery above chance stays at or above
+    :data:`RECOVERY_THRESHOLD` for every larger value (``inf`` if never).
+    The layer with the largest threshold is the one that fails first as the
+    data shrink.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per task, sweep, setting (the second axis, or "base") and layer:
+        ``weight_spe_needed`` and ``activation_spe_needed``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({
+    ...     "task": "regression", "sweep": "samples_per_edge", "y": "", "layer": 0,
+    ...     "x": ["1", "3", "10"], "weight_above_chance": [0.6, 0.4, 0.7],
+    ...     "activation_above_chance": [0.6, 0.6, 0.7]})
+    >>> layer_thresholds(table)[["weight_spe_needed", "activation_spe_needed"]].values.tolist()
+    [[10.0, 1.0]]
+    """
+    rows = []
+    spe_sweeps = table[table["sweep"].isin(["samples_per_edge", *[
+        s for s in SWEEPS if s.startswith("spe_x_")]])]
+    for (task, sweep, y, layer), group in spe_sweeps.groupby(["task", "sweep", "y", "layer"]):
+        spe = group["x"].astype(float).to_numpy()
+        order = np.argsort(spe)
+        row = {"task": task, "sweep": sweep, "setting": y or "base", "layer": layer}
+        for target in ("weight", "activation"):
+            above = group[f"{target}_above_chance"].to_numpy()[order]
+            ok = np.flip(np.cumprod(np.flip(above >= RECOVERY_THRESHOLD))).astype(bool)
+            row[f"{target}_spe_needed"] = spe[order][ok][0] if ok.any() else np.inf
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ figures
+def _heatmap(ax, matrix, rows, columns, title, vmin=-0.2, vmax=1.0):
+    """Colours clipped to ``[vmin, vmax]``; the printed numbers are the real values."""
+    image = ax.imshow(np.clip(matrix, vmin, vmax), cmap="viridis", vmin=vmin, vmax=vmax,
+                      aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(len(rows)), rows, fontsize=7)
+    ax.set_title(title, fontsize=9)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            value = matrix[i, j]
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if value < 0.5 * (vmin + vmax) else "black")
+    return image
+
+
+def plot_sweeps(table, task, path):
+    """One heatmap per one-factor sweep: output fit and per-layer recovery above chance.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+    task : str
+    path : str or path-like
+        Where the PNG goes.
+
+    Returns
+    -------
+    bool
+        False (and no file) if the table has no one-factor sweep for ``task``.
+
+    Examples
+    --------
+    >>> args = build_arg_parser().parse_args(
+    ...     ["--tasks", "regression", "--sweeps", "init", "--seeds", "1", "--n-genes", "12",
+    ...      "--max-epochs", "5"])
+    >>> cells, membership = make_grid(args)
+    >>> import pandas as pd
+    >>> from _study import recovery_table, task_metric
+    >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
+    >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_sweeps(table, "regression", pathlib.Path(folder) / "map.png")
+    True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task_rows = table[(table["task"] == task) & (table["y"] == "")]
+    sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 1 and s in set(task_rows["sweep"])]
+    if not sweeps:
+        return False
+    n_cols = 3
+    n_rows = int(np.ceil(len(sweeps) / n_cols))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 2.9 * n_rows + 0.8),
+                             squeeze=False, gridspec_kw={"hspace": 0.55, "wspace": 0.3})
+    image = None
+    for ax, sweep in zip(axes.ravel(), sweeps):
+        rows = task_rows[task_rows["sweep"] == sweep]
+        xs = list(dict.fromkeys(rows["x"]))
+        layers = sorted(rows["layer"].unique())
+        columns = ["fit"] + [f"w{k}" for k in layers] + [f"a{k}" for k in layers]
+        matrix = np.full((len(xs), len(columns)), np.nan)
+        for i, x in enumerate(xs):
+            at = rows[rows["x"] == x].set_index("layer")
+            matrix[i, 0] = at["output_corr2"].mean()
+            for k in at.index:
+                matrix[i, 1 + layers.index(k)] = at.loc[k, "weight_above_chance"]
+                matrix[i, 1 + len(layers) + layers.index(k)] = at.loc[k, "activation_above_chance"]
+        image = _heatmap(ax, matrix, xs, columns, sweep)
+    for ax in axes.ravel()[len(sweeps):]:
+        ax.set_visible(False)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6,
+                 label="fit: output corr² | wK, aK: layer K weight / activation "
+                       "recovery above chance (colours clipped at -0.2)")
+    fig.suptitle(f"Regime map, {task}: one factor at a time around the base point "
+                 "(0 = untrained student, 1 = teacher)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return True
+
+
+def plot_phases(table, task, path):
+    """Two-factor phase diagrams: output fit and the gene → pathway layer's recovery above chance.
+
+    Layer 0 is shown (not the mean over layers) because it is the layer every depth has and
+    the one that fails first; upper layers with one- or two-input nodes have a chance level
+    close to 1, which makes their above-chance score noisy.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+    task : str
+    path : str or path-like
+        Where the PNG goes.
+
+    Returns
+    -------
+    bool
+        False (and no file) if the table has no two-factor sweep for ``task``.
+
+    Examples
+    --------
+    >>> plot_phases(pd.DataFrame({"task": ["regression"], "sweep": ["depth"], "x": ["1"],
+    ...                           "y": [""], "layer": [0]}), "regression", "unused.png")
+    False
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    task_rows = table[(table["task"] == task) & (table["y"] != "") & (table["layer"] == 0)]
+    sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 2 and s in set(task_rows["sweep"])]
+    if not sweeps:
+        return False
+    fig, axes = plt.subplots(len(sweeps), 3, figsize=(13, 3.1 * len(sweeps) + 0.6),
+                             squeeze=False, gridspec_kw={"hspace": 0.6, "wspace": 0.25})
+    image = None
+    for row, sweep in zip(axes, sweeps):
+        rows = task_rows[task_rows["sweep"] == sweep].set_index(["x", "y"])
+        xs = sorted(set(rows.index.get_level_values("x")), key=float)
+        ys = list(dict.fromkeys(rows.index.get_level_values("y")))
+        for ax, (column, title) in zip(row, (
+                ("output_corr2", "output fit (corr²)"),
+                ("weight_above_chance", "layer 0 weights, above chance"),
+                ("activation_above_chance", "layer 0 activations, above chance"))):
+            matrix = np.full((len(ys), len(xs)), np.nan)
+            for (x, y), value in rows[column].items():
+                matrix[ys.index(y), xs.index(x)] = value
+            image = _heatmap(ax, matrix, ys, xs, title)
+            ax.set_xlabel("samples per edge", fontsize=8)
+            ax.set_ylabel(SWEEPS[sweep][1], fontsize=8)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6)
+    fig.suptitle(f"Regime map, {task}: phase diagrams (0 = untrained student, 1 = teacher)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return True
+
+
+def printed_tables(table, thresholds):
+    """The summary sections: per task and sweep point, layers side by side.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+    thresholds : pandas.DataFrame
+        From :func:`layer_thresholds`.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        For :func:`print_summary`.
+
+    Examples
+    --------
+    >>> args = build_arg_parser().parse_args(
+    ...     ["--tasks", "regression", "--sweeps", "init", "--seeds", "1", "--n-genes", "12",
+    ...      "--max-epochs", "5"])
+    >>> cells, membership = make_grid(args)
+    >>> import pandas as pd
+    >>> from _study import recovery_table, task_metric
+    >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
+    >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
+    >>> sections = printed_tables(table, layer_thresholds(table))
+    >>> list(sections)
+    ['Regime map, regression (recovery above chance per layer; mean over seeds)']
+    """
+    pivot = table.pivot_table(
+        index=["task", "sweep", "x", "y"], columns="layer",
+        values=["weight_above_chance", "activation_above_chance"], sort=False,
+    )
+    pivot.columns = [f"{'w' if t.startswith('weight') else 'a'}{layer}_above"
+                     for t, layer in pivot.columns]
+    fit = table.groupby(["task", "sweep", "x", "y"], sort=False)[
+        ["output_corr2", "excess_loss", "metric", "teacher_metric"]].first()
+    joined = fit.join(pivot).reset_index()
+    joined = joined.rename(columns={"output_corr2": "fit_corr2"})
+    sections = {}
+    for task, frame in joined.groupby("task", sort=False):
+        sections[f"Regime map, {task} (recovery above chance per layer; mean over seeds)"] = (
+            frame.drop(columns="task"))
+    if len(thresholds):
+        sections[
+            f"Samples per edge each layer needs (above-chance recovery >= "
+            f"{RECOVERY_THRESHOLD} from there up; inf: never within the sweep)"
+        ] = thresholds
+    return sections
+
+
+def main(argv=None):
+    """Run the map; return the exit status (0, or 1 if a reference point failed).
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The command line; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     status = main(["--tasks", "regression", "--sweeps", "init", "--seeds", "1",
+    ...                    "--n-genes", "12", "--max-epochs", "5", "--out", out])
+    Regime map, regression ...
+    >>> status
+    0
+    """
+    parser = build_arg_parser()
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error(f"--seeds must be at least 1; got {args.seeds}.")
+    cells, membership = make_grid(args)
+    out = args.out
+    table = run_cells(cells, run_cell, out / "regime_map.csv", KEY_COLUMNS,
+                      n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+                      desc="regime_map")
+    wide = task_metric(recovery_table(select_cells(table, cells)))
+    summary = sweep_table(wide, membership)
+    summary.to_csv(out / "regime_map_table.csv", index=False, float_format="%.4g")
+    thresholds = layer_thresholds(summary)
+    thresholds.to_csv(out / "layer_thresholds.csv", index=False, float_format="%.4g")
+    for task in args.tasks:
+        plot_sweeps(summary, task, out / f"regime_map_{task}.png")
+        plot_phases(summary, task, out / f"regime_map_phase_{task}.png")
+    sections = printed_tables(summary, thresholds)
+    problems = check_references(wide)
+    if problems:
+        sections["Reference-point failures"] = "\n".join(problems)
+    print_summary(sections, out_dir=out, float_format="{:.3f}".format)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""Tests of the teacher–student study: the cell worker, its tables and the two scripts."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import r2_score
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))  # as `python benchmarks/<script>.py` does
+
+import _study  # noqa: E402
+import regime_map  # noqa: E402
+import teacher_student  # noqa: E402
+from _study import (  # noqa: E402
+    KEY_COLUMNS,
+    build_mask,
+    build_teacher,
+    make_cell,
+    reactome_branch,
+    recovery_table,
+    run_cell,
+    select_cells,
+)
+from sklearn_binn import BINNRegressor  # noqa: E402
+
+TINY = {"n_genes": 12, "samples_per_edge": 5.0, "max_epochs": 5, "n_test": 200,
+        "n_chance_draws": 3}
+
+
+def frame_of(cell, rows):
+    return pd.DataFrame([{**cell, **row} for row in rows])
+
+
+@pytest.fixture(scope="module")
+def tiny_rows():
+    cell = make_cell(task="regression", depth=2, **TINY)
+    return cell, run_cell(cell)
+
+
+# ----------------------------------------------------------------- the worker
+def test_teacher_scores_exactly_one_against_itself(tiny_rows):
+    cell, rows = tiny_rows
+    teacher = [r for r in rows if r["reference"] == "teacher"]
+    assert [r["layer"] for r in teacher] == [0, 1]
+    for row in teacher:
+        assert row["weight_recovery"] == 1.0
+        assert row["activation_recovery"] == 1.0
+        assert row["excess_loss"] == 0.0
+        assert row["r2_vs_teacher"] == 1.0
+        assert row["output_corr2"] == pytest.approx(1.0, abs=1e-12)
+    # one row per reference and layer, in that order
+    assert [(r["reference"], r["layer"]) for r in rows] == [
+        (ref, k) for ref in ("teacher", "chance", "student") for k in (0, 1)
+    ]
+
+
+def test_same_seed_same_rows_other_seed_other_rows(tiny_rows):
+    cell, rows = tiny_rows
+    again = run_cell(cell)
+    pd.testing.assert_frame_equal(pd.DataFrame(rows).drop(columns="fit_time_s"),
+                                  pd.DataFrame(again).drop(columns="fit_time_s"))
+    other = run_cell({**cell, "seed": 1})
+    assert other[-1]["weight_recovery"] != rows[-1]["weight_recovery"]
+
+
+def test_student_and_chance_rows_match_a_dense_recomputation():
+    """Refit the same student by hand; score it with plain numpy and sklearn."""
+    cell = make_cell(task="regression", depth=1, n_genes=16, samples_per_edge=5.0,
+                     max_epochs=40, n_test=300, n_chance_draws=2)
+    rows = {r["reference"]: r for r in run_cell(cell)}
+    seeds = _study._seeds(cell["seed"])
+    mask = build_mask(cell)
+    teacher = build_teacher(cell, mask)
+    X, y = teacher.sample(rows["student"]["n_train_used"], random_state=seeds["train"])
+    X_test, y_test = teacher.sample(cell["n_test"], random_state=seeds["test"])
+    params = _study._student_params(cell, rows["student"]["max_epochs_used"], seeds["student"])
+    student = BINNRegressor(mask, activation="tanh", **params).fit(X, y)
+
+    # weights: per node |cosine| over the node's edges (depth 1: only signs to align)
+    Ws, Wt = student.get_weights()[0].toarray(), teacher.weights[0].toarray()
+    on = mask.layers[0].toarray() > 0
+    cosines = [abs(Ws[on[:, j], j] @ Wt[on[:, j], j])
+               / np.linalg.norm(Ws[on[:, j], j]) / np.linalg.norm(Wt[on[:, j], j])
+               for j in range(Ws.shape[1])]
+    assert rows["student"]["weight_recovery"] == pytest.approx(np.mean(cosines), abs=1e-6)
+    # activations: per node |Pearson r| on the test sample
+    a_s = np.tanh(X_test @ Ws + student.module_.pathway_layers[0].bias.detach().numpy())
+    a_t = teacher.activations(X_test)[0]
+    r = [abs(np.corrcoef(a_s[:, j], a_t[:, j])[0, 1]) for j in range(a_t.shape[1])]
+    assert rows["student"]["activation_recovery"] == pytest.approx(np.mean(r), abs=1e-5)
+    # output fit
+    pred = student.predict(X_test)
+    assert rows["student"]["r2"] == pytest.approx(r2_score(y_test, pred), abs=1e-9)
+    corr = np.corrcoef(pred, teacher.predict(X_test))[0, 1]
+    assert rows["student"]["output_corr2"] == pytest.approx(corr**2, abs=1e-9)
+    assert rows["student"]["epochs"] == len(student.history_)
+    # the chance row's output fit is the student's own starting point
+    start = BINNRegressor(mask, activation="tanh", **{**params, "max_epochs": 0}).fit(X, y)
+    assert rows["chance"]["r2"] == pytest.approx(r2_score(y_test, start.predict(X_test)),
+                                                 abs=1e-9)
+
+
+def test_trained_student_beats_chance_on_an_identifiable_cell():
+    # noiseless tanh regression, one layer, 10 samples per edge: an identifiable cell
+    cell = make_cell(task="regression", depth=1, n_genes=20, samples_per_edge=10.0,
+                     max_epochs=150, n_test=300, n_chance_draws=5)
+    row = recovery_table(frame_of(cell, run_cell(cell))).iloc[0]
+    for target in ("weight", "activation"):
+        assert row[f"{target}_student"] > row[f"{target}_chance"] + 3 * row[f"{target}_chance_sd"]
+    assert row["output_corr2"] > 0.9
+
+
+@pytest.mark.slow
+def test_trained_student_recovers_an_identifiable_teacher_with_the_default_budget():
+    # Adam at lr 1e-2 (at lr 1e-3 the default budget stops at weight recovery ~0.8 here)
+    cell = make_cell(task="regression", depth=1, n_genes=20, samples_per_edge=30.0, lr=1e-2,
+                     n_test=500, n_chance_draws=5)
+    row = recovery_table(frame_of(cell, run_cell(cell))).iloc[0]
+    for target in ("weight", "activation"):
+        assert row[f"{target}_student"] > row[f"{target}_chance"] + 4 * row[f"{target}_chance_sd"]
+        assert row[f"{target}_above_chance"] > 0.95
+    assert row["output_corr2"] > 0.99
+
+
+def test_teacher_init_starts_at_the_teacher():
+    cell = make_cell(task="regression", depth=2, init="teacher", **{**TINY, "max_epochs": 3})
+    student = [r for r in run_cell(cell) if r["reference"] == "student"]
+    # three epochs at lr 1e-3 from the teacher on noiseless data: still the teacher
+    for row in student:
+        assert row["weight_recovery"] > 0.99
+        assert row["activation_recovery"] > 0.99
+
+
+@pytest.mark.parametrize("task", ["classification", "survival"])
+def test_task_metrics_are_the_estimators_own(task):
+    cell = make_cell(task=task, depth=1, noise=0.5, **TINY)
+    rows = {r["reference"]: r for r in run_cell(cell)}
+    teacher = build_teacher(cell)
+    X_test, y_test = teacher.sample(cell["n_test"], random_state=_study._seeds(0)["test"])
+    est = teacher.to_estimator()
+    if task == "classification":
+        from sklearn.metrics import roc_auc_score
+
+        assert rows["teacher"]["auc"] == pytest.approx(
+            roc_auc_score(y_test, teacher.predict(X_test)))
+        assert np.isnan(rows["teacher"]["cindex"])
+    else:
+        from sksurv.metrics import concordance_index_censored
+
+        c = concordance_index_censored(y_test["event"], y_test["time"], est.predict(X_test))[0]
+        assert rows["teacher"]["cindex"] == pytest.approx(c)
+        assert np.isnan(rows["teacher"]["auc"])
+
+
+# ------------------------------------------------------------------- cells
+@pytest.mark.parametrize("params, error, match", [
+    ({"depht": 2}, ValueError, "Unknown cell parameter"),
+    ({"depth": 5}, ValueError, r"depth must lie in \[1, 5\)"),
+    ({"task": "ranking"}, ValueError, "task must be one of"),
+    ({"hierarchy": "reactome"}, ValueError, "set n_genes=None"),
+    ({"hierarchy": "tree", "overlap": 3}, ValueError, "one pathway per gene"),
+    ({"n_train": 100}, ValueError, "exactly one of samples_per_edge and n_train"),
+    ({"task": "survival", "noise": 1.0}, ValueError, "censored fraction"),
+    ({"early_stopping": "yes"}, TypeError, "early_stopping must be a bool"),
+    ({"max_epochs": 2.5}, TypeError, "max_epochs must be an int"),
+])
+def test_make_cell_rejects_bad_parameters(params, error, match):
+    with pytest.raises(error, match=match):
+        make_cell(**params)
+
+
+def test_hierarchy_shapes():
+    assert build_mask(make_cell(n_genes=100, depth=4)).layer_sizes == (20, 6, 2, 1)
+    tree = build_mask(make_cell(hierarchy="tree", n_genes=100, depth=2))
+    assert np.diff(tree.layers[0].indptr).tolist() == [1] * 100  # one pathway per gene
+    assert build_mask(make_cell(hierarchy="wide", n_genes=100, depth=4)).layer_sizes == (
+        20, 12, 7, 4)
+    # cells of different depth share their gene -> pathway layer
+    deep, shallow = (build_mask(make_cell(depth=d)) for d in (4, 1))
+    assert (deep.layers[0] != shallow.layers[0]).nnz == 0
+
+
+def test_reactome_branch_is_the_programmed_cell_death_subtree():
+    from sklearn_binn.datasets import load_reactome
+
+    branch = reactome_branch()
+    assert branch.layer_sizes == (18, 6, 2, 1)
+    assert list(branch.node_names[-1]) == ["R-HSA-5357801"]
+    # every gene of the branch reaches the root through the full hierarchy, and every gene
+    # of the full hierarchy that reaches it is in the branch
+    full = load_reactome(n_levels=4)
+    reach = full.layers[0]
+    for layer in full.layers[1:]:
+        reach = reach @ layer
+    root = list(full.node_names[-1]).index("R-HSA-5357801")
+    genes = set(full.feature_names[np.asarray(reach[:, root].todense()).ravel() > 0])
+    assert set(branch.feature_names) == genes
+    mask = build_mask(make_cell(hierarchy="reactome", n_genes=None, depth=2))
+    assert mask.layer_sizes == (18, 6)
+
+
+# ------------------------------------------------------------------- tables
+def test_recovery_table_and_above_chance(tiny_rows, tmp_path):
+    cell, rows = tiny_rows
+    path = tmp_path / "rows.csv"
+    frame_of(cell, rows).to_csv(path, index=False)
+    table = pd.read_csv(path)  # as the scripts read it back: None keys become NaN
+    wide = recovery_table(table)
+    assert len(wide) == 2
+    by_ref = {(r["reference"], r["layer"]): r for r in rows}
+    for _, row in wide.iterrows():
+        s = by_ref[("student", row["layer"])]["weight_recovery"]
+        c = by_ref[("chance", row["layer"])]["weight_recovery"]
+        assert row["weight_above_chance"] == pytest.approx((s - c) / (1 - c))
+        assert row["weight_teacher"] == 1.0
+    assert len(select_cells(table, [cell])) == len(rows)
+    assert select_cells(table, [{**cell, "seed": 7}]).empty
+
+
+def test_every_cell_parameter_is_a_key_column():
+    assert KEY_COLUMNS == list(_study.CELL_DEFAULTS)
+
+
+# ------------------------------------------------------------ regime map grid
+def test_regime_map_grid_runs_each_cell_once_and_maps_every_sweep_point():
+    args = regime_map.build_arg_parser().parse_args(["--seeds", "1", "--tasks", "survival"])
+    cells, membership = regime_map.make_grid(args)
+    keys = _study.key_text(pd.DataFrame(cells))
+    assert keys.is_unique
+    assert set(_study.key_text(membership)) == set(keys)
+    # one-factor sweeps move one axis off the base point
+    depth = membership[membership["sweep"] == "depth"]
+    assert depth["x"].tolist() == ["1", "2", "3", "4"]
+    assert (depth["samples_per_edge"] == 10.0).all() and (depth["activation"] == "tanh").all()
+    spe_depth = membership[membership["sweep"] == "spe_x_depth"]
+    assert len(spe_depth) == 20
+    assert len(membership) == sum(len(regime_map.sweep_points(s)) for s in regime_map.SWEEPS)
+
+
+def test_layer_thresholds_find_where_recovery_stays_above_the_line():
+    rows = []
+    for spe, (w0, w1) in zip(("0.3", "1", "3", "10", "30"),
+                             [(0.1, 0.0), (0.6, 0.1), (0.4, 0.2), (0.7, 0.6), (0.9, 0.8)]):
+        for layer, w in ((0, w0), (1, w1)):
+            rows.append({"task": "regression", "sweep": "samples_per_edge", "x": spe, "y": "",
+                         "layer": layer, "weight_above_chance": w,
+                         "activation_above_chance": 0.0})
+    out = regime_map.layer_thresholds(pd.DataFrame(rows)).set_index("layer")
+    # layer 0 dips below 0.5 at 3 samples per edge, so it needs 10; layer 1 also needs 10
+    assert out.loc[0, "weight_spe_needed"] == 10.0
+    assert out.loc[1, "weight_spe_needed"] == 10.0
+    assert np.isinf(out.loc[0, "activation_spe_needed"])
+
+
+# ----------------------------------------------------------------- the CLIs
+def test_teacher_student_main_in_process_resumes(tmp_path, capsys):
+    argv = ["--tiny", "--tasks", "regression", "--depths", "2", "--noises", "0",
+            "--out", str(tmp_path)]
+    assert teacher_student.main(argv) == 0
+    csv = tmp_path / "teacher_student.csv"
+    before = csv.read_bytes()
+    printed = capsys.readouterr().out
+    assert printed.rstrip().splitlines()[-1].startswith("regression")  # summary printed last
+    assert teacher_student.main(argv) == 0
+    assert csv.read_bytes() == before  # nothing re-ran
+    assert "1 cells, 1 already in teacher_student.csv, running 0" in (
+        tmp_path / "log.txt").read_text()
+    table = pd.read_csv(csv)
+    assert len(table) == 6  # 3 references x 2 layers
+    for name in ("teacher_student_fit.png", "teacher_student_layers.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_teacher_student_cli_tiny_end_to_end(tmp_path):
+    """The --quick grid on toy sizes, as a user runs it, twice."""
+    command = [sys.executable, str(BENCHMARKS / "teacher_student.py"), "--tiny",
+               "--out", str(tmp_path / "out")]
+    first = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    out = tmp_path / "out"
+    table = pd.read_csv(out / "teacher_student.csv")
+    # 3 tasks x depths {1, 2} x noise {0, 0.5}: 12 cells, rows for 3 references per layer
+    assert len(table.drop_duplicates(KEY_COLUMNS)) == 12
+    assert len(table) == 3 * (6 * 1 + 6 * 2)
+    assert (out / "teacher_student_fit.png").stat().st_size > 10_000
+    assert first.stdout.rstrip().splitlines()[-1].split()[0] == "survival"
+    second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    again = pd.read_csv(out / "teacher_student.csv")
+    assert not again.duplicated([*KEY_COLUMNS, "reference", "layer"]).any()
+    pd.testing.assert_frame_equal(again, table)
+    assert "12 already in teacher_student.csv, running 0" in (out / "log.txt").read_text()
+
+
+@pytest.mark.slow
+def test_regime_map_main_on_a_toy_grid(tmp_path):
+    argv = ["--tasks", "regression", "--sweeps", "init", "depth", "--seeds", "1",
+            "--n-genes", "12", "--max-epochs", "5", "--out", str(tmp_path)]
+    assert regime_map.main(argv) == 0
+    table = pd.read_csv(tmp_path / "regime_map_table.csv")
+    assert set(table["sweep"]) == {"init", "depth"}
+    assert (tmp_path / "regime_map_regression.png").exists()
+    teacher_init = table[(table["sweep"] == "init") & (table["x"] == "teacher")]
+    assert (teacher_init["weight_above_chance"] > 0.9).all()
+
+
+@pytest.mark.parametrize("script", [teacher_student, regime_map])
+def test_an_empty_seed_range_is_a_usage_error(script, capsys):
+    with pytest.raises(SystemExit) as info:
+        script.main(["--seeds", "0"])
+    assert info.value.code == 2
+    assert "--seeds must be at least 1" in capsys.readouterr().err
