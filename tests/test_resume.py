@@ -1,0 +1,77 @@
+"""An interrupted study resumes: killed mid-run, rerun, only missing cells run; dask == loky."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+from _study import KEY_COLUMNS  # noqa: E402
+
+ROW_KEYS = [*KEY_COLUMNS, "reference", "layer"]
+
+
+def _command(out, *extra):
+    return [sys.executable, str(BENCHMARKS / "teacher_student.py"), "--tiny", "--out", str(out),
+            *extra]
+
+
+def _cells_done(csv):
+    if not csv.exists():
+        return 0
+    return len(pd.read_csv(csv).drop_duplicates(KEY_COLUMNS))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_study_resumes_with_only_missing_cells(tmp_path, sig):
+    out = tmp_path / "out"
+    csv = out / "teacher_student.csv"
+    process = subprocess.Popen(_command(out), cwd=tmp_path, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while _cells_done(csv) < 3 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert process.poll() is None, "the study finished before it could be interrupted"
+    process.send_signal(sig)
+    process.wait(timeout=60)
+    done_before = _cells_done(csv)
+    assert 3 <= done_before < 12
+    partial = pd.read_csv(csv)
+    assert not partial.duplicated(ROW_KEYS).any()
+
+    rerun = subprocess.run(_command(out), cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    final = pd.read_csv(csv)
+    assert not final.duplicated(ROW_KEYS).any()
+    assert len(final.drop_duplicates(KEY_COLUMNS)) == 12
+    log = (out / "log.txt").read_text()
+    assert f"{done_before} already in teacher_student.csv, running {12 - done_before}" in log
+    # the rows written before the kill are kept as they were
+    kept = final.merge(partial, on=ROW_KEYS, suffixes=("", "_before"))
+    assert len(kept) == len(partial)
+    pd.testing.assert_series_equal(kept["weight_recovery"], kept["weight_recovery_before"],
+                                   check_names=False)
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_table_as_loky(tmp_path):
+    extra = ["--tasks", "regression", "--n-jobs", "2"]
+    tables = {}
+    for backend in ("loky", "dask"):
+        out = tmp_path / backend
+        result = subprocess.run(_command(out, "--backend", backend, *extra), cwd=tmp_path,
+                                capture_output=True, text=True, timeout=400)
+        assert result.returncode == 0, result.stderr[-2000:]
+        table = pd.read_csv(out / "teacher_student.csv")
+        tables[backend] = table.sort_values(ROW_KEYS).reset_index(drop=True)
+    timing = [c for c in tables["loky"].columns if "time" in c or c.endswith("_s")]
+    pd.testing.assert_frame_equal(tables["loky"].drop(columns=timing),
+                                  tables["dask"].drop(columns=timing))
