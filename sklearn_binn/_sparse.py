@@ -210,6 +210,18 @@ class DenseMaskedLinear(nn.Module):
     Parameters
     ----------
     mask : scipy.sparse matrix or array-like of shape (n_inputs, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from sklearn_binn.modules import DenseMaskedLinear, SparseLinear
+    >>> sparse = SparseLinear(np.array([[1, 0], [1, 1], [0, 1]]))
+    >>> dense = DenseMaskedLinear.from_sparse(sparse)
+    >>> dense.weight.numel(), sparse.weight.numel()
+    (6, 4)
+    >>> x = torch.randn(5, 3)
+    >>> torch.allclose(dense(x), sparse(x), atol=1e-6)
+    True
     """
 
     def __init__(self, mask):

@@ -183,6 +183,16 @@ def edge_signs(mask, signs, device="cpu"):
     Returns
     -------
     list of torch.Tensor
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_binn import PathwayMask
+    >>> from sklearn_binn.callbacks import edge_signs
+    >>> mask = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B"]})
+    >>> table = pd.DataFrame({"source": ["B"], "target": ["P2"], "sign": [-1]})
+    >>> edge_signs(mask, table)[0].tolist()
+    [0.0, 0.0, -1.0]
     """
     if isinstance(signs, str):
         if signs not in ("positive", "negative"):
