@@ -12,6 +12,15 @@ from ._identifiability import (
     recovery_report,
 )
 from ._mask import PathwayMask
+from ._published import (
+    PublishedInit,
+    PublishedTeacher,
+    load_published_results,
+    make_published_problem,
+    published_activation_scores,
+    published_metrics,
+    published_weight_scores,
+)
 from ._randomize import randomize_mask
 from ._regressor import BINNRegressor
 from ._stability import StabilityReport, stability_report
@@ -28,17 +37,24 @@ __all__ = [
     "IdentifiabilityDiagnostic",
     "IdentifiabilityScorer",
     "PathwayMask",
+    "PublishedInit",
+    "PublishedTeacher",
     "RecoveryReport",
     "StabilityReport",
     "TeacherDataset",
     "align_to_teacher",
     "chance_level",
     "identifiability_diagnostic",
+    "load_published_results",
     "load_reactome",
     "make_pathway_mask",
+    "make_published_problem",
     "node_importance",
     "output_fit",
     "pathway_importance",
+    "published_activation_scores",
+    "published_metrics",
+    "published_weight_scores",
     "randomize_mask",
     "recovery_report",
     "stability_report",

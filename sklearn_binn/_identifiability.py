@@ -328,12 +328,19 @@ def _weight_scores(aligned, teacher_net, depth):
 
 
 def _correlations(A, B, signed):
-    """Per column, the Pearson correlation of A and B (0 where one is constant)."""
+    """Per column, the Pearson correlation of A with the reference B.
+
+    A column where the reference is constant (a dead node: there is no
+    activation pattern to recover) gets NaN and is left out of the means; a
+    constant A against a varying reference scores 0.
+    """
     A = A - A.mean(axis=0)
     B = B - B.mean(axis=0)
     num = (A * B).sum(axis=0)
-    den = (A * A).sum(axis=0) * (B * B).sum(axis=0)
+    var_a, var_b = (A * A).sum(axis=0), (B * B).sum(axis=0)
+    den = var_a * var_b
     r = np.where(den > 0, num / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
+    r = np.where(var_b > 0, r, np.nan)
     return r if signed else np.abs(r)
 
 

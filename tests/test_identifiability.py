@@ -449,3 +449,20 @@ def test_scorer_and_teacher_pickle(regression_data):
     clone = pickle.loads(pickle.dumps(teacher))
     np.testing.assert_array_equal(clone.sample(5, random_state=0)[1],
                                   teacher.sample(5, random_state=0)[1])
+
+
+def test_dead_teacher_node_is_left_out_not_scored_zero():
+    """A constant teacher activation has nothing to recover: NaN, excluded from the means."""
+    from sklearn_binn.datasets import make_pathway_mask
+
+    teacher = TeacherDataset(make_pathway_mask(30, n_pathways=(8, 4), random_state=0),
+                             random_state=0)
+    layer = teacher.module.pathway_layers[0]
+    with torch.no_grad():
+        layer.weight[layer.cols == 2] = 0.0
+    X, _ = teacher.sample(200, random_state=1)
+    report = recovery_report(teacher.to_estimator(), teacher, X)
+    nodes = report.nodes[report.nodes["layer"] == 0]
+    assert np.isnan(nodes["activation_recovery"].iloc[2])
+    assert np.allclose(nodes["activation_recovery"].drop(nodes.index[2]), 1.0)
+    assert report.layers.loc[0, "activation_recovery"] == pytest.approx(1.0)
