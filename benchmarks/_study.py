@@ -67,6 +67,24 @@ unless given, so small training sets still get about 5,000 Adam steps.
 ``init="teacher"`` starts the student at the teacher's weights (a warm
 start from :meth:`TeacherDataset.to_estimator`): whether it stays there
 is a question of optimisation, not of identifiability.
+
+Constraints on the internals (the estimators' objective-level options;
+all off by default, which gives exactly the cells of before they
+existed):
+
+- ``edge_l1``: L1 penalty on the pathway edge weights, added to the
+  training loss (the estimators' ``edge_l1``);
+- ``sign_constraint="teacher"``: every pathway edge is held at the sign of
+  the teacher's weight on it (the estimators' ``edge_sign`` with an edge
+  table built by :func:`teacher_sign_table`), prior knowledge of
+  activation vs inhibition;
+- ``supervised_fraction``: that fraction of the gene → pathway nodes
+  (chosen at random, at least one) have their teacher activations given as
+  ``pathway_targets`` on :data:`SUPERVISED_SAMPLES` of the training
+  samples (NaN on the rest), weighted by ``supervision_weight=1``. Their
+  recovery is circular, so the rows of such cells also report the
+  supervised and the unsupervised nodes apart (``*_supervised``,
+  ``*_unsupervised``).
 """
 
 from __future__ import annotations
@@ -94,7 +112,9 @@ from sklearn_binn import (
 from sklearn_binn.datasets import load_reactome, make_pathway_mask
 
 __all__ = [
+    "ALL_KEY_COLUMNS",
     "CELL_DEFAULTS",
+    "CONSTRAINT_COLUMNS",
     "HIERARCHIES",
     "KEY_COLUMNS",
     "REFERENCES",
@@ -107,6 +127,8 @@ __all__ = [
     "run_cell",
     "key_text",
     "select_cells",
+    "supervised_nodes",
+    "teacher_sign_table",
     "cell_means",
     "task_metric",
 ]
@@ -117,8 +139,9 @@ REFERENCES = ("teacher", "chance", "student")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
 INPUT_MODELS = ("independent", "equicorrelated", "latent")
 INITS = ("default", "teacher")
+SIGN_CONSTRAINTS = ("none", "teacher")
 
-#: Every parameter of a cell and its default; all of them are key columns.
+#: Every parameter of a cell and its default (the key columns: :data:`ALL_KEY_COLUMNS`).
 CELL_DEFAULTS = {
     "task": "regression",
     "hierarchy": "pyramid",
@@ -140,8 +163,20 @@ CELL_DEFAULTS = {
     "n_test": 2000,
     "n_chance_draws": 10,
     "seed": 0,
+    "edge_l1": 0.0,
+    "sign_constraint": "none",
+    "supervised_fraction": 0.0,
 }
-KEY_COLUMNS = list(CELL_DEFAULTS)
+#: The constraint parameters: added after the first studies ran, so CSVs
+#: written before lack them; a missing or empty value means the default.
+CONSTRAINT_COLUMNS = ["edge_l1", "sign_constraint", "supervised_fraction"]
+#: The columns that identify a cell in a study's CSV (every parameter but
+#: the constraints, which are keys only where a CSV has them: see
+#: :func:`key_text`). Studies that never set a constraint keep resuming their
+#: old CSVs with these; a study that does writes its own CSV keyed by
+#: ``KEY_COLUMNS + CONSTRAINT_COLUMNS``.
+KEY_COLUMNS = [c for c in CELL_DEFAULTS if c not in CONSTRAINT_COLUMNS]
+ALL_KEY_COLUMNS = [*KEY_COLUMNS, *CONSTRAINT_COLUMNS]
 
 #: The hierarchies are cut from this many pathway layers.
 FULL_DEPTH = 4
@@ -153,6 +188,8 @@ MIN_EPOCHS, MAX_EPOCHS = 200, 2000
 MIN_TRAIN = 20
 #: A node counts as recovered at a score of at least this (``*_frac_recovered``).
 RECOVERED = 0.9
+#: Fraction of the training samples whose supervised node targets are given.
+SUPERVISED_SAMPLES = 0.5
 _CLASSIFICATION_NOISELESS_SCALE = 4.0
 _SURVIVAL_SCALE = 2.0
 _ESTIMATORS = {
@@ -215,7 +252,7 @@ def make_cell(**params):
     unknown = sorted(set(params) - set(CELL_DEFAULTS))
     if unknown:
         raise ValueError(
-            f"Unknown cell parameter(s) {unknown}; the parameters are {KEY_COLUMNS}."
+            f"Unknown cell parameter(s) {unknown}; the parameters are {list(CELL_DEFAULTS)}."
         )
     cell = {**CELL_DEFAULTS, **params}
     _choice(cell, "task", TASKS)
@@ -223,6 +260,14 @@ def make_cell(**params):
     _choice(cell, "activation", ACTIVATIONS)
     _choice(cell, "input_model", INPUT_MODELS)
     _choice(cell, "init", INITS)
+    _choice(cell, "sign_constraint", SIGN_CONSTRAINTS)
+    _number(cell, "edge_l1", 0)
+    _number(cell, "supervised_fraction", 0)
+    if cell["supervised_fraction"] > 1:
+        raise ValueError(
+            "supervised_fraction is a fraction of the first-layer pathway nodes and must lie "
+            f"in [0, 1]; got {cell['supervised_fraction']!r}."
+        )
     _number(cell, "depth", 1, FULL_DEPTH + 1, integer=True)
     _number(cell, "noise", 0)
     if cell["task"] == "survival" and cell["noise"] >= 1:
@@ -266,7 +311,7 @@ def make_cell(**params):
 
 def _seeds(seed):
     """Independent seeds for the mask, teacher, samples, student and chance draws."""
-    names = ("mask", "teacher", "train", "test", "student", "chance")
+    names = ("mask", "teacher", "train", "test", "student", "chance", "supervision")
     children = np.random.SeedSequence([int(seed), 20250101]).spawn(len(names))
     return {n: int(c.generate_state(1)[0] >> 1) for n, c in zip(names, children)}
 
@@ -404,6 +449,93 @@ def build_teacher(cell, mask=None):
     )
 
 
+# ----------------------------------------------------------- constraints
+def teacher_sign_table(teacher):
+    """Every pathway edge of the teacher's mask with the sign of the teacher's weight on it.
+
+    The edge table of the estimators' ``edge_sign`` (a zero weight counts
+    as positive).
+
+    Parameters
+    ----------
+    teacher : TeacherDataset
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``source``, ``target``, ``layer`` (0 = gene → pathway) and
+        ``sign`` (+1 or -1), one row per edge of ``teacher.mask``.
+
+    Examples
+    --------
+    >>> teacher = build_teacher(make_cell(n_genes=12, depth=1))
+    >>> table = teacher_sign_table(teacher)
+    >>> len(table) == teacher.mask.n_edges, sorted(set(table["sign"]))
+    (True, [-1, 1])
+    """
+    mask = teacher.mask
+    frames, inputs = [], np.asarray(mask.feature_names)
+    for k, layer in enumerate(mask.layers):
+        coo = layer.tocoo()
+        weights = np.asarray(teacher.weights[k].tocsr()[coo.row, coo.col]).ravel()
+        frames.append(pd.DataFrame({
+            "source": inputs[coo.row], "target": np.asarray(mask.node_names[k])[coo.col],
+            "layer": k, "sign": np.where(weights < 0, -1, 1),
+        }))
+        inputs = np.asarray(mask.node_names[k])
+    return pd.concat(frames, ignore_index=True)
+
+
+def supervised_nodes(cell, mask=None):
+    """The names of the gene → pathway nodes whose teacher activations a cell supervises.
+
+    ``round(supervised_fraction * n_nodes)`` of the first layer's nodes, at
+    least one when the fraction is positive, drawn from the cell's seed.
+
+    Parameters
+    ----------
+    cell : dict
+    mask : PathwayMask, default=None
+        ``build_mask(cell)`` if not given.
+
+    Returns
+    -------
+    list of str
+        In the mask's node order; empty when ``supervised_fraction`` is 0.
+
+    Examples
+    --------
+    >>> cell = make_cell(n_genes=40, supervised_fraction=0.25)
+    >>> len(supervised_nodes(cell)), build_mask(cell).layer_sizes[0]
+    (2, 8)
+    >>> supervised_nodes(make_cell(n_genes=40))
+    []
+    """
+    cell = make_cell(**cell)
+    if not cell["supervised_fraction"]:
+        return []
+    mask = build_mask(cell) if mask is None else mask
+    names = np.asarray(mask.node_names[0])
+    n_chosen = max(1, int(round(cell["supervised_fraction"] * len(names))))
+    rng = np.random.default_rng(_seeds(cell["seed"])["supervision"])
+    chosen = np.sort(rng.choice(len(names), size=n_chosen, replace=False))
+    return [str(n) for n in names[chosen]]
+
+
+def _pathway_targets(cell, teacher, X, nodes):
+    """The supervised nodes' teacher activations on SUPERVISED_SAMPLES of ``X``, NaN elsewhere."""
+    if not nodes:
+        return None
+    names = list(np.asarray(teacher.mask.node_names[0]))
+    values = teacher.activations(X)[0][:, [names.index(n) for n in nodes]].astype(float)
+    rng = np.random.default_rng([_seeds(cell["seed"])["supervision"], 1])
+    n_given = max(1, int(round(SUPERVISED_SAMPLES * len(X))))
+    hidden = np.ones(len(X), dtype=bool)
+    hidden[rng.choice(len(X), size=n_given, replace=False)] = False
+    values[hidden] = np.nan
+    return pd.DataFrame(values, columns=nodes)
+
+
 def _n_train(cell, mask):
     if cell["n_train"] is not None:
         return int(cell["n_train"])
@@ -418,7 +550,7 @@ def _max_epochs(cell, n_train):
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(MIN_STEPS / batches))))
 
 
-def _student_params(cell, max_epochs, random_state):
+def _student_params(cell, max_epochs, random_state, teacher=None):
     params = {
         "dropout": float(cell["dropout"]),
         "lr": float(cell["lr"]),
@@ -430,6 +562,10 @@ def _student_params(cell, max_epochs, random_state):
         params["optimizer__weight_decay"] = float(cell["weight_decay"])
     if not cell["early_stopping"]:
         params.update(n_iter_no_change=None, train_split=None)
+    if cell["edge_l1"]:
+        params["edge_l1"] = float(cell["edge_l1"])
+    if cell["sign_constraint"] == "teacher":
+        params["edge_sign"] = teacher_sign_table(teacher)
     return params
 
 
@@ -509,7 +645,28 @@ _CHANCE = {
 }
 
 
-def _fit_student(cell, teacher, X, y, params):
+def _split_rows(nodes, columns, supervised):
+    """Per layer: the mean of ``columns`` over the supervised and the unsupervised nodes."""
+    is_supervised = nodes["node"].astype(str).isin(supervised)
+    out = {}
+    for layer, group in nodes.groupby("layer"):
+        chosen = is_supervised[group.index]
+        row = {}
+        for target, column in columns.items():
+            row[f"{target}_recovery_supervised"] = (
+                float(group.loc[chosen, column].mean()) if chosen.any() else np.nan)
+            row[f"{target}_recovery_unsupervised"] = (
+                float(group.loc[~chosen, column].mean()) if (~chosen).any() else np.nan)
+        row["n_supervised"] = int(chosen.sum())
+        out[int(layer)] = row
+    return out
+
+
+_SPLIT_RECOVERY = {"weight": "weight_recovery", "activation": "activation_recovery"}
+_SPLIT_CHANCE = {"weight": "weight_chance", "activation": "activation_chance"}
+
+
+def _fit_student(cell, teacher, X, y, params, targets=None):
     """The trained student, its untrained starting point (default init) and its fit time."""
     estimator = _ESTIMATORS[cell["task"]](teacher.mask, activation=cell["activation"], **params)
     untrained = clone(estimator).set_params(max_epochs=0).fit(X, y)
@@ -518,7 +675,10 @@ def _fit_student(cell, teacher, X, y, params):
     else:
         student = estimator
     start = time.perf_counter()
-    student.fit(X, y)
+    if targets is None:
+        student.fit(X, y)
+    else:
+        student.fit(X, y, pathway_targets=targets)
     return student, untrained, estimator, time.perf_counter() - start
 
 
@@ -572,9 +732,11 @@ def run_cell(cell):
     X, y = teacher.sample(n_train, random_state=seeds["train"])
     X_test, y_test = teacher.sample(cell["n_test"], random_state=seeds["test"])
     max_epochs = _max_epochs(cell, n_train)
-    params = _student_params(cell, max_epochs, seeds["student"])
+    params = _student_params(cell, max_epochs, seeds["student"], teacher)
+    supervised = supervised_nodes(cell, mask)
+    targets = _pathway_targets(cell, teacher, X, supervised)
 
-    student, untrained, template, fit_time = _fit_student(cell, teacher, X, y, params)
+    student, untrained, template, fit_time = _fit_student(cell, teacher, X, y, params, targets)
     reference = teacher.to_estimator()
     chance = chance_level(
         teacher, X_test, estimator=template, n_draws=cell["n_chance_draws"],
@@ -598,10 +760,14 @@ def run_cell(cell):
         output["train_excess_loss"] = output_fit(estimator, teacher, X, y)["excess_loss"]
         if name == "chance":
             layer_rows = _layer_rows(chance.layers, _CHANCE, mask)
+            nodes, columns = chance.nodes, _SPLIT_CHANCE
         else:
             layer_rows = _layer_rows(reports[name].layers, _RECOVERY, mask, reports[name].nodes)
+            nodes, columns = reports[name].nodes, _SPLIT_RECOVERY
+        split = _split_rows(nodes, columns, supervised) if supervised else {}
         for row in layer_rows:
-            rows.append({"reference": name, **row, **output, **per_cell})
+            rows.append({"reference": name, **row, **split.get(row["layer"], {}), **output,
+                         **per_cell})
     return rows
 
 
@@ -643,9 +809,9 @@ def recovery_table(table, by=None):
     >>> len(wide), float(wide["weight_teacher"].iloc[0])
     (1, 1.0)
     """
-    by = [c for c in KEY_COLUMNS if c in table.columns] if by is None else list(by)
+    table = _fill_constraints(table, only_present=True)
+    by = [c for c in ALL_KEY_COLUMNS if c in table.columns] if by is None else list(by)
     keys = [*by, "layer"]
-    table = table.copy()
     for column in by:  # NaN keys (None in a cell) would vanish from a groupby
         if table[column].isna().any():
             table[column] = table[column].astype(object).where(table[column].notna(), "")
@@ -729,6 +895,27 @@ def _canonical(value):
     return str(value)
 
 
+def _fill_constraints(frame, only_present=False):
+    """A copy of ``frame`` whose missing or empty constraint values are the defaults.
+
+    CSVs written before the constraint parameters existed lack their
+    columns, and a CSV mixing old and new rows has them empty in the old
+    rows: both mean the default (no constraint).
+    """
+    frame = frame.copy()
+    for column in CONSTRAINT_COLUMNS:
+        default = CELL_DEFAULTS[column]
+        if column not in frame.columns:
+            if not only_present:
+                frame[column] = default
+            continue
+        values = frame[column].astype(object)
+        empty = values.isna() | values.eq("")
+        if empty.any():
+            frame[column] = values.where(~empty, default)
+    return frame
+
+
 def key_text(frame):
     """Each row's cell key as one string, the same for cells and for rows read from a CSV.
 
@@ -736,7 +923,8 @@ def key_text(frame):
     ----------
     frame : pandas.DataFrame
         With every column of :data:`KEY_COLUMNS` (cells as rows, or a
-        study's CSV; missing values may be NaN, None or "").
+        study's CSV; missing values may be NaN, None or ""); the
+        :data:`CONSTRAINT_COLUMNS` may be absent or empty (the default).
 
     Returns
     -------
@@ -749,7 +937,7 @@ def key_text(frame):
     >>> bool(a[0] == b[0])
     True
     """
-    return frame[KEY_COLUMNS].astype(object).apply(
+    return _fill_constraints(frame)[ALL_KEY_COLUMNS].astype(object).apply(
         lambda row: "|".join(_canonical(v) for v in row), axis=1
     )
 
@@ -803,7 +991,8 @@ def cell_means(wide, by=None):
     >>> cell_means(wide).to_dict("records")
     [{'seed': 0, 'weight_student': 0.6000000000000001, 'n_layers': 2}]
     """
-    by = [c for c in KEY_COLUMNS if c in wide.columns] if by is None else list(by)
+    wide = _fill_constraints(wide, only_present=True)
+    by = [c for c in ALL_KEY_COLUMNS if c in wide.columns] if by is None else list(by)
     values = [c for c in wide.columns
               if c not in by and c != "layer" and pd.api.types.is_numeric_dtype(wide[c])]
     grouped = wide.groupby(by, sort=False, dropna=False)

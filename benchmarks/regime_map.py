@@ -19,6 +19,10 @@ decide identifiability:
   same epoch budget a larger step trains further;
 - standard-practice regularisation: ``weight_decay`` (Adam's, 0 … 1e-2),
   ``dropout`` (0 … 0.3), ``early_stopping`` on or off;
+- ``constraints``: the estimators' constraints on the internals (edge
+  L1 1e-4 … 1e-2, every edge held at the teacher's sign, 25 % or 50 % of
+  the gene → pathway nodes supervised on half the samples); not part of
+  the default sweeps;
 - ``init``: the student starts at random (default) or at the teacher. A
   student started at the teacher stays wherever the teacher is a minimum
   of the training loss, so this is an optimisation control: a random start
@@ -51,10 +55,17 @@ Sweeps (``--sweeps``):
 ``spe_x_activation``    samples per edge × activation
 ``spe_x_overlap``       samples per edge × overlap
 ``spe_x_init``          samples per edge × init
+``constraints``         none, L1 1e-4 / 1e-3 / 1e-2, teacher signs, 25 % and
+                        50 % supervised, teacher signs + 50 % supervised
 ======================  ====================================================
 
 Every task (classification, regression, survival) runs every sweep; cells
-shared by sweeps (the base point) run once.
+shared by sweeps (the base point) run once. ``constraints`` runs only when
+named in ``--sweeps``; its constrained cells go to their own
+``regime_map_constraints.csv`` (keyed by the constraint parameters too, so
+``regime_map.csv`` keeps the key columns of earlier runs and resumes), its
+table to ``regime_map_constraints_table.csv`` (:func:`constraint_table`)
+and its figure to ``regime_map_constraints.png``.
 
 How to run
 ----------
@@ -97,6 +108,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, print_summary, run_cells  # noqa: E402
 from _study import (  # noqa: E402
+    ALL_KEY_COLUMNS,
+    CELL_DEFAULTS,
+    CONSTRAINT_COLUMNS,
     KEY_COLUMNS,
     TASKS,
     key_text,
@@ -129,6 +143,13 @@ AXES = {
     "dropout": [{"dropout": v} for v in (0.0, 0.1, 0.3)],
     "early_stopping": [{"early_stopping": v} for v in (True, False)],
     "init": [{"init": v} for v in ("default", "teacher")],
+    "constraints": [
+        {},
+        *({"edge_l1": v} for v in (1e-4, 1e-3, 1e-2)),
+        {"sign_constraint": "teacher"},
+        *({"supervised_fraction": v} for v in (0.25, 0.5)),
+        {"sign_constraint": "teacher", "supervised_fraction": 0.5},
+    ],
 }
 #: Sweeps: name -> the axes crossed (one axis: a one-factor sweep).
 SWEEPS = {
@@ -139,6 +160,8 @@ SWEEPS = {
     "spe_x_init": ("samples_per_edge", "init"),
 }
 QUICK_SWEEPS = ("samples_per_edge", "activation", "depth", "init")
+#: Run without ``--sweeps``: every sweep but the constraint arms.
+DEFAULT_SWEEPS = tuple(s for s in SWEEPS if s != "constraints")
 QUICK = {"n_genes": 20, "points": {"samples_per_edge": [{"samples_per_edge": v}
                                                         for v in (0.3, 3.0, 10.0, 30.0)],
                                    "activation": AXES["activation"][:2],
@@ -160,7 +183,7 @@ def build_arg_parser():
     """
     parser = build_parser(__file__, __doc__)
     parser.add_argument("--sweeps", nargs="+", choices=list(SWEEPS), metavar="SWEEP",
-                        help="sweeps to run (default: all; --quick: "
+                        help="sweeps to run (default: all but constraints; --quick: "
                              f"{' '.join(QUICK_SWEEPS)})")
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
                         metavar="TASK", help="tasks (default: all three)")
@@ -203,6 +226,15 @@ def sweep_points(name, quick=False):
 
 
 def _label(axis, point):
+    if axis == "constraints":
+        parts = []
+        if point.get("edge_l1"):
+            parts.append(f"L1 {point['edge_l1']:g}")
+        if point.get("sign_constraint", "none") != "none":
+            parts.append("teacher signs")
+        if point.get("supervised_fraction"):
+            parts.append(f"{point['supervised_fraction']:.0%} supervised")
+        return " + ".join(parts) or "none"
     if axis == "input":
         model = point["input_model"]
         return f"equicorr. {point['input_correlation']:g}" if model == "equicorrelated" else model
@@ -230,7 +262,7 @@ def make_grid(args):
     (8, 11)
     """
     quick = args.quick
-    sweeps = args.sweeps or (list(QUICK_SWEEPS) if quick else list(SWEEPS))
+    sweeps = args.sweeps or list(QUICK_SWEEPS if quick else DEFAULT_SWEEPS)
     seeds = args.seeds if args.seeds is not None else (1 if quick else 2)
     n_genes = args.n_genes or (QUICK["n_genes"] if quick else BASE["n_genes"])
     extra = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
@@ -241,7 +273,7 @@ def make_grid(args):
                 for labels, over in sweep_points(sweep, quick):
                     cell = make_cell(**{**BASE, "n_genes": n_genes, **over}, task=task,
                                      seed=seed, **extra)
-                    key = tuple(repr(cell[c]) for c in KEY_COLUMNS)
+                    key = tuple(repr(cell[c]) for c in ALL_KEY_COLUMNS)
                     if key not in seen:
                         seen.add(key)
                         cells.append(cell)
@@ -340,6 +372,160 @@ def layer_thresholds(table):
             row[f"{target}_spe_needed"] = spe[order][ok][0] if ok.any() else np.inf
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def constraint_table(rows, membership):
+    """Per task, constraint arm and layer: output fit, its cost, and recovery above chance.
+
+    Above chance is ``(student - chance) / (1 - chance)`` against two
+    chance levels: the arm's own untrained student (``*_above``: a sign
+    constraint puts every untrained weight in the teacher's orthant
+    already, so this is what *training* adds), and the unconstrained
+    untrained student (``*_above_free``: what the arm's student knows
+    beyond a free random start, prior knowledge included). For supervised
+    arms the recovery is also split into the supervised nodes (circular:
+    they were given) and the unsupervised ones (``*_above_unsup``, against
+    the chance of the same nodes), the honest measure.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`run_cell` rows with their cells (a CSV read back).
+    membership : pandas.DataFrame
+        From :func:`make_grid`; only its ``constraints`` sweep is used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``task, arm, layer, n_seeds``, the means over seeds of ``fit``
+        (output corr²), ``metric`` (R² or ROC AUC on the test sample),
+        ``metric_cost`` (unconstrained arm's metric minus this arm's, paired
+        by seed), ``{weight,activation}_student``, ``*_above``,
+        ``*_above_free``, ``*_above_sup`` and ``*_above_unsup``, and the sd
+        over seeds of ``metric_cost`` and of both ``*_above``.
+        Empty if ``membership`` has no constraints sweep.
+
+    Examples
+    --------
+    >>> args = build_arg_parser().parse_args(
+    ...     ["--tasks", "regression", "--sweeps", "constraints", "--seeds", "1",
+    ...      "--n-genes", "12", "--max-epochs", "2"])
+    >>> cells, membership = make_grid(args)
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame([{**c, **r} for c in cells[:2] for r in run_cell(c)])
+    >>> table = constraint_table(rows, membership)
+    >>> table[["arm", "layer"]].values.tolist()
+    [['none', 0], ['none', 1], ['L1 0.0001', 0], ['L1 0.0001', 1]]
+    >>> float(table.loc[0, "metric_cost"])
+    0.0
+    """
+    members = membership[membership["sweep"] == "constraints"]
+    if members.empty:
+        return pd.DataFrame()
+    keyed = members[["x"]].assign(_key=key_text(members).to_numpy()).drop_duplicates("_key")
+    rows = rows.assign(_key=key_text(rows).to_numpy()).merge(keyed, on="_key")
+    rows = rows.rename(columns={"x": "arm"})
+    rows["metric"] = np.where(rows["task"] == "regression", rows["r2"],
+                              np.where(rows["task"] == "classification", rows["auc"],
+                                       rows["cindex"]))
+    index = ["task", "arm", "seed", "layer"]
+    student = rows[rows["reference"] == "student"].set_index(index)
+    chance = rows[rows["reference"] == "chance"].set_index(index)
+    free = chance.xs("none", level="arm").reset_index()
+    out = pd.DataFrame(index=student.index)
+    out["fit"] = student["output_corr2"]
+    out["metric"] = student["metric"]
+    base = student["metric"].xs("none", level="arm")
+    out["metric_cost"] = [base.get((t, s, k), np.nan) - m for (t, a, s, k), m
+                          in student["metric"].items()]
+
+    def above(s, c):
+        return (s - c) / (1.0 - c).where(c < 1.0)
+
+    for target in ("weight", "activation"):
+        column = f"{target}_recovery"
+        out[f"{target}_student"] = student[column]
+        out[f"{target}_above"] = above(student[column], chance[column].reindex(out.index))
+        free_chance = free.set_index(["task", "seed", "layer"])[column]
+        out[f"{target}_above_free"] = above(student[column], pd.Series(
+            [free_chance.get((t, s, k), np.nan) for t, a, s, k in out.index], index=out.index))
+        for part in ("sup", "unsup"):
+            split = f"{column}_{part}ervised"
+            if split in student:
+                out[f"{target}_above_{part}"] = above(student[split],
+                                                      chance[split].reindex(out.index))
+            else:
+                out[f"{target}_above_{part}"] = np.nan
+    out = out.reset_index()
+    group = out.groupby(["task", "arm", "layer"], sort=False)
+    table = group.mean(numeric_only=True).drop(columns="seed")
+    spread = ["metric_cost", "weight_above", "activation_above"]
+    table[[f"{c}_sd" for c in spread]] = group[spread].std().to_numpy()
+    table.insert(0, "n_seeds", group.size())
+    table = table.reset_index()
+    arms = {arm: i for i, arm in enumerate(dict.fromkeys(members["x"]))}
+    tasks = {task: i for i, task in enumerate(dict.fromkeys(members["task"]))}
+    order = np.lexsort((table["layer"], table["arm"].map(arms), table["task"].map(tasks)))
+    return table.iloc[order].reset_index(drop=True)
+
+
+def plot_constraints(table, path):
+    """Heatmaps of :func:`constraint_table`: per task, arms by output fit and layer recovery.
+
+    Columns: the metric cost, then per layer the weight and activation
+    recovery above the arm's own chance and, for the gene → pathway layer,
+    above chance on the unsupervised nodes only.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`constraint_table`.
+    path : str or path-like
+
+    Returns
+    -------
+    bool
+        False (and no file) for an empty table.
+
+    Examples
+    --------
+    >>> plot_constraints(pd.DataFrame(), "unused.png")
+    False
+    """
+    if table.empty:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(table["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False,
+                             gridspec_kw={"wspace": 0.6})
+    image = None
+    for ax, task in zip(axes[0], tasks):
+        rows = table[table["task"] == task]
+        arms = list(dict.fromkeys(rows["arm"]))
+        layers = sorted(rows["layer"].unique())
+        columns = (["fit cost"] + [f"w{k}" for k in layers] + [f"a{k}" for k in layers]
+                   + ["w0 unsup.", "a0 unsup."])
+        matrix = np.full((len(arms), len(columns)), np.nan)
+        for i, arm in enumerate(arms):
+            at = rows[rows["arm"] == arm].set_index("layer")
+            matrix[i, 0] = at["metric_cost"].mean()
+            for j, k in enumerate(layers):
+                matrix[i, 1 + j] = at.loc[k, "weight_above"]
+                matrix[i, 1 + len(layers) + j] = at.loc[k, "activation_above"]
+            matrix[i, -2] = at.loc[layers[0], "weight_above_unsup"]
+            matrix[i, -1] = at.loc[layers[0], "activation_above_unsup"]
+        image = _heatmap(ax, matrix, arms, columns, task)
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.7,
+                 label="fit cost: metric lost vs. no constraint | wK, aK: recovery above "
+                       "the arm's own chance")
+    fig.suptitle("Constraints on the internals, base point of the regime map")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return True
 
 
 # ------------------------------------------------------------------ figures
@@ -539,6 +725,43 @@ def printed_tables(table, thresholds):
     return sections
 
 
+def constrained(cell):
+    """Whether a cell sets any constraint (see ``CONSTRAINT_COLUMNS`` in ``_study``).
+
+    Examples
+    --------
+    >>> constrained(make_cell()), constrained(make_cell(edge_l1=1e-3))
+    (False, True)
+    """
+    return any(cell[c] != CELL_DEFAULTS[c] for c in CONSTRAINT_COLUMNS)
+
+
+def run_grid(cells, out, args):
+    """Run the cells: unconstrained ones in ``regime_map.csv``, constrained ones apart.
+
+    ``regime_map.csv`` is keyed by ``KEY_COLUMNS`` (as before the
+    constraints existed, so earlier runs resume); the constrained cells go
+    to ``regime_map_constraints.csv``, keyed by ``ALL_KEY_COLUMNS``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of both CSVs (the constraint columns of unconstrained rows
+        may be empty: the default).
+    """
+    plain = [c for c in cells if not constrained(c)]
+    other = [c for c in cells if constrained(c)]
+    options = {"n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler}
+    tables = []
+    if plain or not other:
+        tables.append(run_cells(plain, run_cell, out / "regime_map.csv", KEY_COLUMNS,
+                                desc="regime_map", **options))
+    if other:
+        tables.append(run_cells(other, run_cell, out / "regime_map_constraints.csv",
+                                ALL_KEY_COLUMNS, desc="regime_map_constraints", **options))
+    return pd.concat(tables, ignore_index=True)
+
+
 def main(argv=None):
     """Run the map; return the exit status (0, or 1 if a reference point failed).
 
@@ -567,9 +790,7 @@ def main(argv=None):
         parser.error(f"--seeds must be at least 1; got {args.seeds}.")
     cells, membership = make_grid(args)
     out = args.out
-    table = run_cells(cells, run_cell, out / "regime_map.csv", KEY_COLUMNS,
-                      n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-                      desc="regime_map")
+    table = run_grid(cells, out, args)
     wide = task_metric(recovery_table(select_cells(table, cells)))
     summary = sweep_table(wide, membership)
     summary.to_csv(out / "regime_map_table.csv", index=False, float_format="%.4g")
@@ -579,6 +800,16 @@ def main(argv=None):
         plot_sweeps(summary, task, out / f"regime_map_{task}.png")
         plot_phases(summary, task, out / f"regime_map_phase_{task}.png")
     sections = printed_tables(summary, thresholds)
+    constraints = constraint_table(select_cells(table, cells), membership)
+    if not constraints.empty:
+        constraints.to_csv(out / "regime_map_constraints_table.csv", index=False,
+                           float_format="%.4g")
+        plot_constraints(constraints, out / "regime_map_constraints.png")
+        sections["Constraints (recovery above chance: own chance | free chance | "
+                 "unsupervised nodes)"] = constraints[
+            ["task", "arm", "layer", "fit", "metric", "metric_cost", "weight_above",
+             "weight_above_free", "weight_above_unsup", "activation_above",
+             "activation_above_free", "activation_above_unsup"]]
     problems = check_references(wide)
     if problems:
         sections["Reference-point failures"] = "\n".join(problems)

@@ -260,6 +260,23 @@ class BINNBase(NeuralNet):
         self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
         return self
 
+    def get_iterator(self, dataset, training=False):
+        """skorch's data loader, shuffling training batches unless told otherwise.
+
+        skorch's default ``DataLoader`` keeps the batch order fixed; like
+        scikit-learn's ``MLPRegressor``, BINN estimators reshuffle the training
+        samples every epoch (seeded by ``random_state``). Pass
+        ``iterator_train__shuffle=False`` for a fixed order.
+        """
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        if training:
+            kwargs.setdefault("shuffle", True)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        iterator = self.iterator_train if training else self.iterator_valid
+        return iterator(dataset, **kwargs)
+
     def get_split_datasets(self, X, y=None, **fit_params):
         dataset = self.get_dataset(X, y)
         if self._split is None:
@@ -383,9 +400,10 @@ class BINNBase(NeuralNet):
         y = self._prepare_target(y, len(X), reset=True)
         self.mask_ = mask
         self._input_columns = input_columns
+        n_samples = len(X)
         X = self._attach_pathway_targets(X, pathway_targets)
         seed = seed_from(self.random_state)
-        self._split = self._make_split(len(X), seed)
+        self._split = self._make_split(n_samples, seed)
         with torch_seeded(seed, self.device):
             if not self.warm_start or not self.initialized_:
                 self.initialize()

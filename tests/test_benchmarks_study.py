@@ -223,7 +223,119 @@ def test_recovery_table_and_above_chance(tiny_rows, tmp_path):
 
 
 def test_every_cell_parameter_is_a_key_column():
-    assert KEY_COLUMNS == list(_study.CELL_DEFAULTS)
+    assert _study.ALL_KEY_COLUMNS == list(_study.CELL_DEFAULTS)
+    assert KEY_COLUMNS == [c for c in _study.CELL_DEFAULTS if c not in _study.CONSTRAINT_COLUMNS]
+
+
+# --------------------------------------------------------------- constraints
+def test_default_constraints_leave_seeds_rows_and_keys_as_before(tiny_rows, tmp_path):
+    cell, rows = tiny_rows
+    # the seeds of the six streams that existed before "supervision" was added
+    children = np.random.SeedSequence([0, 20250101]).spawn(6)
+    old = [int(c.generate_state(1)[0] >> 1) for c in children]
+    seeds = _study._seeds(0)
+    assert [seeds[n] for n in ("mask", "teacher", "train", "test", "student", "chance")] == old
+    explicit = run_cell({**cell, "edge_l1": 0.0, "sign_constraint": "none",
+                         "supervised_fraction": 0.0})
+    pd.testing.assert_frame_equal(pd.DataFrame(explicit).drop(columns="fit_time_s"),
+                                  pd.DataFrame(rows).drop(columns="fit_time_s"))
+    assert not any("supervised" in k for r in rows for k in r)
+    # a CSV written before the constraint columns existed still matches and resumes
+    legacy = frame_of(cell, rows).drop(columns=_study.CONSTRAINT_COLUMNS)
+    assert len(select_cells(legacy, [cell])) == len(rows)
+    csv = tmp_path / "regime_map.csv"
+    legacy.to_csv(csv, index=False)
+    args = regime_map.build_arg_parser().parse_args(["--out", str(tmp_path)])
+
+    table = regime_map.run_grid([cell], tmp_path, args)  # nothing left to run
+    assert len(table) == len(rows)
+
+
+def test_teacher_sign_table_matches_the_teacher_weights():
+    teacher = build_teacher(make_cell(depth=2, **TINY))
+    table = _study.teacher_sign_table(teacher)
+    inputs = [list(teacher.mask.feature_names), *map(list, teacher.mask.node_names)]
+    for k, layer in enumerate(teacher.mask.layers):
+        part = table[table["layer"] == k]
+        dense = teacher.weights[k].toarray()
+        rows = [inputs[k].index(s) for s in part["source"]]
+        cols = [inputs[k + 1].index(t) for t in part["target"]]
+        assert len(part) == layer.nnz and layer.toarray()[rows, cols].all()
+        np.testing.assert_array_equal(part["sign"], np.where(dense[rows, cols] < 0, -1, 1))
+
+
+def test_sign_constraint_and_edge_l1_reach_the_student():
+    cell = make_cell(depth=2, sign_constraint="teacher", edge_l1=1e-3, **TINY)
+    teacher = build_teacher(cell)
+    X, y = teacher.sample(200, random_state=0)
+    params = _study._student_params(cell, 20, 0, teacher)
+    assert params["edge_l1"] == 1e-3
+    student, untrained, _, _ = _study._fit_student(cell, teacher, X, y, params)
+    for fitted in (student, untrained):
+        weights = fitted.get_weights()
+        assert len(weights) == teacher.mask.depth
+        for layer, w, true in zip(teacher.mask.layers, weights, teacher.weights):
+            edges = layer.toarray() != 0
+            w, true = w.toarray()[edges], true.toarray()[edges]
+            assert (np.where(true < 0, -1, 1) * w >= 0).all()
+            assert np.abs(w).max() > 0
+
+
+def test_pathway_targets_are_the_teachers_activations_on_half_the_samples():
+    cell = make_cell(n_genes=40, supervised_fraction=0.25)
+    mask = build_mask(cell)
+    teacher = build_teacher(cell, mask)
+    nodes = _study.supervised_nodes(cell, mask)
+    assert len(nodes) == round(0.25 * mask.layer_sizes[0])
+    X, _ = teacher.sample(100, random_state=0)
+    targets = _study._pathway_targets(cell, teacher, X, nodes)
+    given = targets.notna().all(axis=1).to_numpy()
+    assert given.sum() == 50 and (targets[~given].isna().all(axis=1)).all()
+    columns = [list(mask.node_names[0]).index(n) for n in nodes]
+    np.testing.assert_allclose(targets[given].to_numpy(),
+                               teacher.activations(X)[0][given][:, columns], rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_supervision_recovers_the_supervised_nodes_and_splits_the_report():
+    base = {"n_genes": 20, "depth": 1, "samples_per_edge": 3.0, "max_epochs": 200, "lr": 1e-2,
+            "n_test": 300, "n_chance_draws": 2}
+    free = run_cell(make_cell(**base))
+    rows = run_cell(make_cell(**base, supervised_fraction=0.5))
+    nodes = _study.supervised_nodes(make_cell(**base, supervised_fraction=0.5))
+    student = [r for r in rows if r["reference"] == "student"][0]
+    assert student["n_supervised"] == len(nodes)
+    # the two parts average back to the layer mean
+    n = student["n_nodes"]
+    for target in ("weight", "activation"):
+        parts = (len(nodes) * student[f"{target}_recovery_supervised"]
+                 + (n - len(nodes)) * student[f"{target}_recovery_unsupervised"]) / n
+        assert parts == pytest.approx(student[f"{target}_recovery"], abs=1e-12)
+    # the same nodes' activation recovery without supervision (a direct recomputation)
+    cell = make_cell(**base)
+    teacher = build_teacher(cell)
+    X_test, _ = teacher.sample(300, random_state=_study._seeds(0)["test"])
+    X, y = teacher.sample(_study._n_train(cell, teacher.mask),
+                          random_state=_study._seeds(0)["train"])
+    params = _study._student_params(cell, 200, _study._seeds(0)["student"])
+    fitted = _study._fit_student(cell, teacher, X, y, params)[0]
+    from sklearn_binn import recovery_report
+
+    report = recovery_report(fitted, teacher, X_test).nodes
+    without = report[report["node"].isin(nodes)]["activation_recovery"].mean()
+    assert [r for r in free if r["reference"] == "student"][0]["activation_recovery"] == (
+        pytest.approx(report["activation_recovery"].mean()))
+    assert student["activation_recovery_supervised"] > max(without, 0.99)
+
+
+def test_constraints_sweep_labels_and_routing():
+    args = regime_map.build_arg_parser().parse_args(
+        ["--sweeps", "constraints", "--tasks", "regression", "--seeds", "1"])
+    cells, membership = regime_map.make_grid(args)
+    assert membership["x"].tolist() == [
+        "none", "L1 0.0001", "L1 0.001", "L1 0.01", "teacher signs", "25% supervised",
+        "50% supervised", "teacher signs + 50% supervised"]
+    assert [regime_map.constrained(c) for c in cells] == [False] + [True] * 7
 
 
 # ------------------------------------------------------------ regime map grid
@@ -239,7 +351,9 @@ def test_regime_map_grid_runs_each_cell_once_and_maps_every_sweep_point():
     assert (depth["samples_per_edge"] == 10.0).all() and (depth["activation"] == "tanh").all()
     spe_depth = membership[membership["sweep"] == "spe_x_depth"]
     assert len(spe_depth) == 20
-    assert len(membership) == sum(len(regime_map.sweep_points(s)) for s in regime_map.SWEEPS)
+    assert len(membership) == sum(len(regime_map.sweep_points(s))
+                                  for s in regime_map.DEFAULT_SWEEPS)
+    assert "constraints" not in set(membership["sweep"])  # only when named
 
 
 def test_layer_thresholds_find_where_recovery_stays_above_the_line():

@@ -85,3 +85,12 @@ def test_correlation_loss_matches_numpy():
         expected.append(1 - np.corrcoef(acts[keep, j], targets[keep, j])[0, 1])
     got = _correlation_loss(torch.tensor(acts), torch.tensor(targets)).item()
     assert got == pytest.approx(np.mean(expected), rel=1e-6)
+
+
+def test_pathway_supervision_keeps_the_validation_split(mask, data):
+    X, y = data
+    targets = pd.DataFrame({"P1": X[:, 0] + X[:, 2]})
+    reg = BINNRegressor(mask, max_epochs=3, random_state=0).fit(X, y, pathway_targets=targets)
+    assert "valid_loss" in reg.history_[-1]
+    n_valid = sum(b["valid_batch_size"] for b in reg.history_[-1]["batches"] if "valid_batch_size" in b)
+    assert n_valid == 40

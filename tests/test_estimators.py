@@ -292,3 +292,17 @@ def test_docstring_documents_every_parameter(Estimator):
     signature = set(inspect.signature(Estimator.__init__).parameters) - {"self"}
     assert signature - documented == set()
     assert "Examples" in Estimator.__doc__
+
+
+def test_training_batches_are_shuffled_by_default(mask, data):
+    X, y = data
+    reg = BINNRegressor(mask, max_epochs=1, random_state=0).fit(X, y)
+    assert reg.get_iterator(reg.get_dataset(X, y), training=True).sampler.__class__.__name__ == (
+        "RandomSampler"
+    )
+    fixed = BINNRegressor(mask, max_epochs=1, iterator_train__shuffle=False, random_state=0)
+    fixed.fit(X, y)
+    assert type(fixed.get_iterator(fixed.get_dataset(X, y), training=True).sampler).__name__ == (
+        "SequentialSampler"
+    )
+    assert type(reg.get_iterator(reg.get_dataset(X, y)).sampler).__name__ == "SequentialSampler"
