@@ -468,10 +468,12 @@ class BINNBase(NeuralNet):
         return {"X": X, "pathway_targets": targets}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The task loss, plus the edge penalty and pathway supervision when training."""
+        """The task loss plus the edge penalty and the pathway supervision term.
+
+        The validation loss is the same objective on the held-out samples, so
+        early stopping watches what training optimises.
+        """
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
-        if not training:
-            return loss
         if self.edge_l1:
             loss = loss + self.edge_l1 * sum(w.abs().sum() for w in self.module_.edge_parameters())
         if isinstance(X, dict) and self.supervision_weight:

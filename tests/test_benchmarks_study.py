@@ -118,8 +118,9 @@ def test_trained_student_beats_chance_on_an_identifiable_cell():
 @pytest.mark.slow
 def test_trained_student_recovers_an_identifiable_teacher_with_the_default_budget():
     # Adam at lr 1e-2 (at lr 1e-3 the default budget stops at weight recovery ~0.8 here)
-    cell = make_cell(task="regression", depth=1, n_genes=20, samples_per_edge=30.0, lr=1e-2,
-                     n_test=500, n_chance_draws=5)
+    # disjoint gene sets ("tree"): the teacher is identifiable, the student must find it
+    cell = make_cell(task="regression", hierarchy="tree", depth=1, n_genes=20,
+                     samples_per_edge=30.0, lr=1e-2, n_test=500, n_chance_draws=5)
     row = recovery_table(frame_of(cell, run_cell(cell))).iloc[0]
     for target in ("weight", "activation"):
         assert row[f"{target}_student"] > row[f"{target}_chance"] + 4 * row[f"{target}_chance_sd"]
@@ -325,7 +326,9 @@ def test_supervision_recovers_the_supervised_nodes_and_splits_the_report():
     without = report[report["node"].isin(nodes)]["activation_recovery"].mean()
     assert [r for r in free if r["reference"] == "student"][0]["activation_recovery"] == (
         pytest.approx(report["activation_recovery"].mean()))
-    assert student["activation_recovery_supervised"] > max(without, 0.99)
+    # with early stopping on the held-out objective (supervision included) the supervised
+    # nodes reach ~0.96 here, against ~0.77 for the same nodes without supervision
+    assert student["activation_recovery_supervised"] > max(without + 0.15, 0.95)
 
 
 def test_constraints_sweep_labels_and_routing():
