@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
@@ -526,8 +527,6 @@ class BINNBase(NeuralNet):
             ``mask_.layers[k]``.
         """
         check_is_fitted(self)
-        import scipy.sparse as sp
-
         weights = [layer.weight_matrix() for layer in self.module_.pathway_layers]
         row_names = [self.mask_.feature_names, *self.mask_.node_names[:-1]]
         col_names = list(self.mask_.node_names)
@@ -619,9 +618,7 @@ def _check_target(estimator, y, n_samples):
             f"Found input variables with inconsistent numbers of samples: X has "
             f"{n_samples} samples but y has {n_y}."
         )
-    y = np.asarray(y)
-    estimator._input_ndim = y.ndim
-    return y
+    return np.asarray(y)
 
 
 def _string_columns(X):

@@ -64,6 +64,7 @@ class BINNRegressor(RegressorMixin, BINNBase):
         )
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
+        one_dimensional = y.ndim == 1
         with np.errstate(over="ignore"):
             y = y.reshape(n_samples, -1).astype(np.float32)
         if not np.isfinite(y).all():
@@ -71,7 +72,7 @@ class BINNRegressor(RegressorMixin, BINNBase):
                 "y has values too large for float32 (|y| > 3.4e38); rescale the target."
             )
         if reset:
-            self._y_1d = self._input_ndim == 1
+            self._y_1d = one_dimensional
             self._n_outputs = y.shape[1]
         elif y.shape[1] != self._n_outputs:
             raise ValueError(
