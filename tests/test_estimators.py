@@ -221,44 +221,6 @@ def test_warm_start_and_partial_fit(mask, data):
     assert len(reg.history_) == 6
 
 
-@pytest.mark.parametrize(
-    "make_bad, error, match",
-    [
-        (lambda X, y: (X[:, :5], y), ValueError, "X has 5 features, but the mask"),
-        (lambda X, y: (np.where(X > 2, np.nan, X), y), ValueError, "NaN"),
-        (lambda X, y: (np.where(X > 2, np.inf, X), y), ValueError, "infinity"),
-        (lambda X, y: (X, y[:-3]), ValueError, "inconsistent numbers of samples"),
-        (lambda X, y: (X, None), ValueError, "requires y to be passed"),
-        (lambda X, y: (X[:0], y[:0]), ValueError, "0 sample"),
-        (lambda X, y: (X.astype(str).astype(object) + "x", y), ValueError, "could not convert"),
-    ],
-)
-def test_bad_input_messages(mask, data, make_bad, error, match):
-    X, y = data
-    Xb, yb = make_bad(X, y)
-    with pytest.raises(error, match=match):
-        BINNRegressor(mask, max_epochs=1).fit(Xb, yb)
-
-
-def test_bad_parameters_and_masks(mask, data):
-    X, y = data
-    with pytest.raises(ValueError, match="depth=5 exceeds the depth of the mask"):
-        BINNRegressor(mask, depth=5, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="'activation' parameter"):
-        BINNRegressor(mask, activation="swish").fit(X, y)
-    with pytest.raises(ValueError, match="no inputs"):
-        BINNRegressor(np.zeros((X.shape[1], 2))).fit(X, y)
-    with pytest.raises(TypeError, match="mask is None"):
-        BINNRegressor(None).fit(X, y)
-    with pytest.raises(ValueError, match="1 class"):
-        BINNClassifier(mask, max_epochs=1).fit(X, np.ones(len(X)))
-    with pytest.raises(ValueError, match="Unknown label type"):
-        BINNClassifier(mask, max_epochs=1).fit(X, y)
-    reg = BINNRegressor(mask, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="layer must be between 0 and 2"):
-        reg.pathway_activations(X, layer=7)
-
-
 def test_divergence_is_reported_with_the_epoch(mask, data):
     X, y = data
     reg = BINNRegressor(
