@@ -409,7 +409,7 @@ class BINNBase(NeuralNet):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
             self.module_.keep_activations = isinstance(X, dict)
-            NeuralNet.partial_fit(self, X, y, _routing_method="fit", **fit_params)
+            self._train(X, y, _routing_method="fit", **fit_params)
         return self
 
     def partial_fit(self, X, y, classes=None, **fit_params):
@@ -428,8 +428,25 @@ class BINNBase(NeuralNet):
         seed = seed_from(self.random_state) + len(self.history_)
         self._split = self._make_split(len(X), seed)
         with torch_seeded(seed, self.device):
-            NeuralNet.partial_fit(self, X, y, **fit_params)
+            self._train(X, y, _routing_method="partial_fit", **fit_params)
         return self
+
+    def _train(self, X, y, **fit_params):
+        """skorch's training loop, stopped by callbacks but not by the user.
+
+        skorch's ``partial_fit`` treats every ``KeyboardInterrupt`` as "stop
+        training" -- the way early stopping ends a fit -- so a Ctrl-C (or a
+        SIGINT sent to a study) would silently return a half-trained model.
+        Here only an interrupt raised by a callback stops training quietly; a
+        user's interrupt propagates.
+        """
+        self.notify("on_train_begin", X=X, y=y)
+        try:
+            self.fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt as exc:
+            if not _raised_by_callback(exc):
+                raise
+        self.notify("on_train_end", X=X, y=y)
 
     def _attach_pathway_targets(self, X, pathway_targets):
         """Bundle pathway targets with X as skorch's dict input, keyed by node."""
@@ -587,6 +604,16 @@ class BINNBase(NeuralNet):
         """int: the number of trainable edge weights of the fitted network."""
         check_is_fitted(self)
         return self.mask_.n_edges
+
+
+def _raised_by_callback(exc):
+    """Whether an exception was raised inside a callback (through ``NeuralNet.notify``)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is NeuralNet.notify.__code__:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _correlation_loss(acts, targets):

@@ -268,3 +268,26 @@ def test_training_batches_are_shuffled_by_default(mask, data):
         "SequentialSampler"
     )
     assert type(reg.get_iterator(reg.get_dataset(X, y)).sampler).__name__ == "SequentialSampler"
+
+
+def test_user_interrupt_propagates_but_early_stopping_stops_quietly(mask, data):
+    X, y = data
+
+    class Interrupt(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner, self.calls = inner, 0
+
+        def forward(self, X):
+            self.calls += 1
+            if self.calls == 3:
+                raise KeyboardInterrupt  # as a Ctrl-C landing in the forward pass would
+            return self.inner(X)
+
+    reg = BINNRegressor(mask, max_epochs=5, random_state=0).fit(X, y)
+    reg.module_ = Interrupt(reg.module_)
+    with pytest.raises(KeyboardInterrupt):
+        reg.partial_fit(X, y)
+    stopped = BINNRegressor(mask, max_epochs=300, n_iter_no_change=2, tol=0.5,
+                            random_state=0).fit(X, y)
+    assert len(stopped.history_) < 300
