@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dis
 import math
 import warnings
 from numbers import Integral, Real
@@ -607,13 +608,25 @@ class BINNBase(NeuralNet):
 
 
 def _raised_by_callback(exc):
-    """Whether an exception was raised inside a callback (through ``NeuralNet.notify``)."""
+    """Whether a ``KeyboardInterrupt`` was raised on purpose by a callback.
+
+    Two things must hold: the exception passed through ``NeuralNet.notify``
+    (it came from a callback), and the innermost frame stopped on an explicit
+    ``raise`` statement. The second tells a callback's "stop training" from a
+    real Ctrl-C or SIGINT that happens to arrive while a callback (scoring,
+    logging) is running: Python delivers a signal between ordinary
+    instructions (calls, loop jumps), never on a ``raise``.
+    """
     tb = exc.__traceback__
+    through_notify = False
     while tb is not None:
-        if tb.tb_frame.f_code is NeuralNet.notify.__code__:
-            return True
+        through_notify = through_notify or tb.tb_frame.f_code is NeuralNet.notify.__code__
+        innermost = tb
         tb = tb.tb_next
-    return False
+    if not through_notify:
+        return False
+    code = innermost.tb_frame.f_code.co_code
+    return dis.opname[code[innermost.tb_lasti]] == "RAISE_VARARGS"
 
 
 def _correlation_loss(acts, targets):

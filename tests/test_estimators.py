@@ -1,12 +1,16 @@
 """BINNClassifier and BINNRegressor as scikit-learn estimators."""
 
+import os
 import pickle
+import signal
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from skorch.callbacks import Callback
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -291,3 +295,22 @@ def test_user_interrupt_propagates_but_early_stopping_stops_quietly(mask, data):
     stopped = BINNRegressor(mask, max_epochs=300, n_iter_no_change=2, tol=0.5,
                             random_state=0).fit(X, y)
     assert len(stopped.history_) < 300
+
+
+def test_sigint_arriving_inside_a_callback_propagates(mask, data):
+    """A real SIGINT delivered while a callback runs is the user's, not "stop training"."""
+    X, y = data
+
+    class SignalDuringScoring(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                os.kill(os.getpid(), signal.SIGINT)  # delivered at the next instruction
+                sum(range(1000))
+
+    reg = BINNRegressor(mask, max_epochs=5, callbacks=[SignalDuringScoring()], random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        reg.fit(X, y)
+    # skorch's own early stopping raises on purpose inside a callback: a quiet stop
+    foreign = BINNRegressor(mask, max_epochs=300, n_iter_no_change=None, random_state=0,
+                            callbacks=[SkorchEarlyStopping(patience=1, threshold=0.5)])
+    assert len(foreign.fit(X, y).history_) < 300
