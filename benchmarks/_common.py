@@ -49,6 +49,7 @@ from pathlib import Path
 
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
+from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
 
 __all__ = [
@@ -313,6 +314,25 @@ def _run_cell(worker, cell, torch_threads):
             "seconds": time.perf_counter() - start}
 
 
+def _outcomes_as_they_finish(cells, worker, torch_threads, n_jobs):
+    """Yield each cell's outcome soon after it finishes, on the active joblib backend.
+
+    Backends that stream results (loky, dask) yield every cell as it ends.
+    Ray's joblib backend returns lists only, so cells go in rounds of
+    ``2 * n_jobs`` and each round's outcomes are yielded (and saved by the
+    caller) before the next starts: an interrupt loses at most one round.
+    """
+    tasks = [delayed(_run_cell)(worker, cell, torch_threads) for cell in cells]
+    backend, _ = get_active_backend()
+    if backend.supports_return_generator:
+        yield from Parallel(return_as="generator_unordered")(tasks)
+        return
+    size = 2 * max(1, backend.effective_n_jobs(n_jobs))
+    with Parallel() as parallel:
+        for start in range(0, len(tasks), size):
+            yield from parallel(tasks[start:start + size])
+
+
 def _as_text_frame(rows, key_columns):
     """Rows as an all-text DataFrame, written exactly as they will sit in the CSV."""
     frame = pd.DataFrame(rows)
@@ -482,9 +502,7 @@ def run_cells(cells, worker, out_csv, key_columns, *, n_jobs=1, backend="loky",
             with parallel_backend(backend, n_jobs, scheduler), tqdm(
                 total=len(todo), desc=desc, unit="cell"
             ) as bar:
-                outcomes = Parallel(return_as="generator_unordered")(
-                    delayed(_run_cell)(worker, cell, torch_threads) for cell in todo
-                )
+                outcomes = _outcomes_as_they_finish(todo, worker, torch_threads, n_jobs)
                 for outcome in outcomes:
                     cell = outcome["cell"]
                     if outcome["error"] is None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from joblib import parallel_config, register_parallel_backend
+from joblib._parallel_backends import ThreadingBackend
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # as `python benchmarks/<script>.py` does; workers inherit it
@@ -126,15 +128,39 @@ def test_dask_local_cluster(tmp_path):
     assert numbers(table) == [0, 1, 4]
 
 
-def test_ray_backend_missing_is_a_clear_error(tmp_path):
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("ray is installed")
+def test_ray_backend_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
     with pytest.raises(ImportError, match="--backend ray needs Ray"):
         run_cells([{"n": 1}], square, tmp_path / "r.csv", ["n"], backend="ray")
+
+
+class ListOnlyBackend(ThreadingBackend):
+    """A joblib backend that, like Ray's, cannot stream results."""
+
+    supports_return_generator = False
+
+
+def square_interrupted_at_five(cell):
+    if cell["n"] == 5:
+        raise KeyboardInterrupt
+    return square(cell)
+
+
+def test_backend_without_streaming_yields_round_by_round():
+    register_parallel_backend("list_only", ListOnlyBackend)
+    cells = [{"n": n} for n in range(8)]
+    with parallel_config(backend="list_only", n_jobs=2):
+        outcomes = _common._outcomes_as_they_finish(cells, square, None, 2)
+        assert [o["rows"]["square"] for o in outcomes] == [n * n for n in range(8)]
+        # rounds of 2 * n_jobs = 4 cells: an interrupt in the second round leaves the
+        # first round's outcomes delivered (run_cells saves each one as it arrives)
+        delivered = []
+        with pytest.raises(KeyboardInterrupt):
+            for outcome in _common._outcomes_as_they_finish(
+                cells, square_interrupted_at_five, None, 2
+            ):
+                delivered.append(outcome["cell"]["n"])
+    assert delivered == [0, 1, 2, 3]
 
 
 def test_scheduler_needs_dask(tmp_path):

@@ -1,4 +1,4 @@
-"""An interrupted study resumes: killed mid-run, rerun, only missing cells run; dask == loky."""
+"""An interrupted study resumes: killed mid-run, rerun, only missing cells run; dask, ray == loky."""
 
 import signal
 import subprocess
@@ -62,16 +62,20 @@ def test_killed_study_resumes_with_only_missing_cells(tmp_path, sig):
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_the_same_table_as_loky(tmp_path):
+@pytest.mark.parametrize("backend", ["dask", "ray"])
+def test_cluster_backend_gives_the_same_table_as_loky(tmp_path, backend):
+    """dask: a LocalCluster on loopback (2 workers); ray: a local Ray cluster (2 CPUs)."""
+    pytest.importorskip("distributed" if backend == "dask" else "ray")
     extra = ["--tasks", "regression", "--n-jobs", "2"]
     tables = {}
-    for backend in ("loky", "dask"):
-        out = tmp_path / backend
-        result = subprocess.run(_command(out, "--backend", backend, *extra), cwd=tmp_path,
+    for name in ("loky", backend):
+        out = tmp_path / name
+        result = subprocess.run(_command(out, "--backend", name, *extra), cwd=tmp_path,
                                 capture_output=True, text=True, timeout=400)
         assert result.returncode == 0, result.stderr[-2000:]
+        assert f"backend={name}" in (out / "log.txt").read_text()
         table = pd.read_csv(out / "teacher_student.csv")
-        tables[backend] = table.sort_values(ROW_KEYS).reset_index(drop=True)
+        tables[name] = table.sort_values(ROW_KEYS).reset_index(drop=True)
     timing = [c for c in tables["loky"].columns if "time" in c or c.endswith("_s")]
     pd.testing.assert_frame_equal(tables["loky"].drop(columns=timing),
-                                  tables["dask"].drop(columns=timing))
+                                  tables[backend].drop(columns=timing))
