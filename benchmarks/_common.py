@@ -52,6 +52,8 @@ from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
 
+from sklearn_binn._utils import joblib_backend
+
 __all__ = [
     "BACKENDS",
     "CellError",
@@ -223,16 +225,7 @@ def parallel_backend(backend="loky", n_jobs=1, scheduler=None):
             stack.enter_context(parallel_config(backend="dask", n_jobs=n_jobs))
             yield
         return
-    try:
-        import ray  # noqa: F401
-        from ray.util.joblib import register_ray
-    except ImportError as exc:
-        raise ImportError(
-            "--backend ray needs Ray, which is not installed here: pip install "
-            "'ray[default]', or use --backend loky or dask."
-        ) from exc
-    register_ray()
-    with parallel_config(backend="ray", n_jobs=n_jobs):
+    with joblib_backend("ray", n_jobs=n_jobs):
         yield
 
 

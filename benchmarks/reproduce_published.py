@@ -64,7 +64,6 @@ the published ones.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -227,7 +226,7 @@ def n_parameters(student):
 
 
 def teacher_start_row(cell, problem):
-    """A student started at the teacher, then trained as the others: optimisation or identifiability?
+    """A student started at the teacher, trained as the others: optimisation or identifiability?
 
     The teacher's output layer is first rescaled to the amplified target (the
     study's ``oracle_clone``), so the student starts at zero loss.

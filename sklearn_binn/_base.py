@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
 from torch.utils.data import DataLoader, Subset
 
-from ._mask import PathwayMask, resolve_mask
+from ._mask import resolve_mask
 from ._module import ACTIVATIONS, BINNModule
 from ._utils import seed_from, torch_seeded
 from .callbacks import DivergenceCheck, EarlyStopping, SignConstraint
@@ -552,7 +552,8 @@ class BINNBase(NeuralNet):
             for dense in [*self.module_.head_layers, self.module_.output]:
                 weights.append(sp.csr_matrix(dense.weight.detach().cpu().double().numpy().T))
                 row_names.append(col_names[-1])
-                col_names.append(np.array([f"head{len(col_names)}_{j}" for j in range(weights[-1].shape[1])]))
+                n_out = weights[-1].shape[1]
+                col_names.append(np.array([f"head{len(col_names)}_{j}" for j in range(n_out)]))
         if not as_frame:
             return weights
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import io  # noqa: F401 (used by the doctests)
 import os
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping

@@ -151,4 +151,3 @@ class BINNModule(nn.Module):
     def edge_parameters(self):
         """The per-edge weights of the pathway layers (what sparsity penalties act on)."""
         return [layer.weight for layer in self.pathway_layers]
-

@@ -97,4 +97,3 @@ class BINNRegressor(RegressorMixin, BINNBase):
         """Predicted targets: shape ``(n_samples,)`` or ``(n_samples, n_targets)``."""
         out = self._raw_output(X)
         return out[:, 0] if self._y_1d else out
-

@@ -21,7 +21,7 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
@@ -39,7 +39,7 @@ from ._identifiability import (
     _weight_scores,
 )
 from ._randomize import randomize_mask
-from ._utils import seed_from, torch_threads
+from ._utils import joblib_backend, seed_from, torch_threads
 
 __all__ = ["StabilityReport", "stability_report"]
 
@@ -141,8 +141,8 @@ class StabilityReport:
         ``node``, ``n_inputs`` (its number of members), ``importance_mean``,
         ``importance_sd`` (sd over the refits, ``ddof=1``),
         ``importance_cv`` (sd / mean), ``rank_mean`` (1 = most important in
-        its layer; tied nodes share the better rank), ``top_k_frequency`` (share of refits in which the node is
-        among its layer's ``top_k``), ``weight_agreement`` and
+        its layer; tied nodes share the better rank), ``top_k_frequency``
+        (share of refits in which the node is among its layer's ``top_k``), ``weight_agreement`` and
         ``activation_agreement`` (mean over refit pairs of the aligned
         incoming-weight cosine and the activation correlation, as
         :func:`recovery_report` scores a student against a teacher) and
@@ -471,9 +471,11 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
         Parallel fits (joblib; ``None`` is 1, ``-1`` all cores).
     backend : str, default=None
         joblib backend, e.g. ``"loky"`` (processes, joblib's default for
-        ``None``), ``"dask"`` or ``"ray"`` (these two need their cluster set
-        up). ``"threading"`` runs but is not reproducible: each fit seeds
-        torch's global random generator, which threads share.
+        ``None``), ``"dask"`` (on the cluster of the current
+        ``dask.distributed.Client``) or ``"ray"`` (registered here; on the
+        cluster named by ``RAY_ADDRESS``, else a local one).
+        ``"threading"`` runs but is not reproducible: each fit seeds torch's
+        global random generator, which threads share.
     random_state : int, RandomState or None, default=None
         Seeds the refits' seeds, resamples and rewirings; an int gives the
         same report every time, whatever ``n_jobs``.
@@ -556,7 +558,7 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     if backend is None:
         results = Parallel(n_jobs=n_jobs)(tasks)
     else:
-        with parallel_config(backend=backend):
+        with joblib_backend(backend):
             results = Parallel(n_jobs=n_jobs)(tasks)
 
     names = [list(n) for n in mask.node_names]

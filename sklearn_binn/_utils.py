@@ -1,4 +1,4 @@
-"""Small helpers shared across the package: seeds and threads."""
+"""Small helpers shared across the package: seeds, threads and joblib backends."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import contextlib
 
 import numpy as np
 import torch
+from joblib import parallel_config
 from sklearn.utils import check_random_state
 
-__all__ = ["seed_from", "torch_seeded", "torch_threads"]
+__all__ = ["joblib_backend", "seed_from", "torch_seeded", "torch_threads"]
 
 
 def seed_from(random_state):
@@ -45,3 +46,22 @@ def torch_threads(n_threads):
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def joblib_backend(backend, n_jobs=None):
+    """A ``joblib.parallel_config`` for ``backend``, registering Ray's if asked.
+
+    joblib knows ``"loky"``, ``"threading"`` and (once ``distributed`` is
+    imported) ``"dask"``; Ray's backend must be registered first, which this
+    does, with a clear error where Ray is not installed.
+    """
+    if backend == "ray":
+        try:
+            from ray.util.joblib import register_ray
+        except ImportError as exc:
+            raise ImportError(
+                "backend 'ray' needs Ray, which is not installed here: pip install "
+                "'ray[default]', or use the 'loky' or 'dask' backend."
+            ) from exc
+        register_ray()
+    return parallel_config(backend=backend, n_jobs=n_jobs)

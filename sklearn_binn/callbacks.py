@@ -205,7 +205,8 @@ def edge_signs(mask, signs, device="cpu"):
     missing = {"source", "target", "sign"} - set(getattr(table, "columns", []))
     if missing:
         raise ValueError(
-            f"An edge_sign table needs columns 'source', 'target', 'sign'; missing {sorted(missing)}."
+            "An edge_sign table needs columns 'source', 'target', 'sign'; missing "
+            f"{sorted(missing)}."
         )
     bad = set(np.unique(table["sign"])) - {-1, 1}
     if bad:

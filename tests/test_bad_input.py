@@ -46,10 +46,12 @@ def _fitted():
 
 CASES = {
     # masks
-    "mask values not 0/1": (lambda: PathwayMask([np.array([[2, 0], [1, 1]])]), ValueError, "only 0 and 1"),
+    "mask values not 0/1": (
+        lambda: PathwayMask([np.array([[2, 0], [1, 1]])]), ValueError, "only 0 and 1"),
     "mask shapes do not chain": (
         lambda: PathwayMask([np.ones((3, 2)), np.ones((3, 1))]), ValueError, "do not chain"),
-    "mask empty pathway": (lambda: PathwayMask([np.array([[1, 0], [1, 0]])]), ValueError, "no inputs"),
+    "mask empty pathway": (
+        lambda: PathwayMask([np.array([[1, 0], [1, 0]])]), ValueError, "no inputs"),
     "mask disconnected node": (
         lambda: PathwayMask([np.eye(2), np.array([[1.0], [0.0]])]), ValueError, "feed no node"),
     "mask duplicate gene names": (
@@ -105,9 +107,11 @@ CASES = {
                            "depth=3 exceeds the depth of the mask"),
     "bad activation": (lambda: BINNRegressor(MASK, activation="gelu").fit(X, Y), ValueError,
                        "'activation' parameter"),
-    "mask with no edges": (lambda: BINNRegressor(np.zeros((4, 2))).fit(X, Y), ValueError, "no inputs"),
+    "mask with no edges": (
+        lambda: BINNRegressor(np.zeros((4, 2))).fit(X, Y), ValueError, "no inputs"),
     "mask is None": (lambda: BINNRegressor(None).fit(X, Y), TypeError, "mask is None"),
-    "survival y plain array": (lambda: BINNSurvival(MASK).fit(X, Y), ValueError, "structured array"),
+    "survival y plain array": (
+        lambda: BINNSurvival(MASK).fit(X, Y), ValueError, "structured array"),
     "survival negative times": (
         lambda: BINNSurvival(MASK).fit(X, Surv.from_arrays(SURV["event"], SURV["time"] - 5)),
         ValueError, "negative"),
@@ -115,15 +119,17 @@ CASES = {
         lambda: BINNSurvival(MASK).fit(X, Surv.from_arrays(np.zeros(40, bool), SURV["time"])),
         ValueError, "censored"),
     "predict before fit": (lambda: BINNRegressor(MASK).predict(X), ValueError, "not fitted"),
-    "activations of a missing layer": (lambda: _fitted().pathway_activations(X, layer=5), ValueError,
-                                       "layer must be between 0 and 1"),
+    "activations of a missing layer": (
+        lambda: _fitted().pathway_activations(X, layer=5), ValueError,
+        "layer must be between 0 and 1"),
     # teacher, scorer, diagnostics, audit
     "teacher task": (lambda: TeacherDataset(MASK, task="ranking"), ValueError, "'task' parameter"),
     "teacher depth": (lambda: TeacherDataset(MASK, depth=5), ValueError, "exceeds the depth"),
     "teacher sample size": (lambda: TEACHER.sample(0), ValueError, "n_samples"),
     "teacher censoring": (lambda: TeacherDataset(MASK, task="survival", censoring=1.5), ValueError,
                           "'censoring' parameter"),
-    "scorer target": (lambda: IdentifiabilityScorer(TEACHER, target="biases"), ValueError, "target"),
+    "scorer target": (
+        lambda: IdentifiabilityScorer(TEACHER, target="biases"), ValueError, "target"),
     "recovery with NaN X": (lambda: recovery_report(_fitted(), TEACHER, np.full((5, 4), np.nan)),
                             ValueError, "NaN"),
     "diagnostic unfitted": (lambda: identifiability_diagnostic(BINNRegressor(MASK), X), ValueError,

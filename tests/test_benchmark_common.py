@@ -130,7 +130,8 @@ def test_dask_local_cluster(tmp_path):
 
 def test_ray_backend_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
-    with pytest.raises(ImportError, match="--backend ray needs Ray"):
+    monkeypatch.setitem(sys.modules, "ray.util.joblib", None)
+    with pytest.raises(ImportError, match="backend 'ray' needs Ray"):
         run_cells([{"n": 1}], square, tmp_path / "r.csv", ["n"], backend="ray")
 
 

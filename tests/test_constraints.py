@@ -41,7 +41,8 @@ def test_edge_l1_shrinks_pathway_weights(mask, data):
 
 def test_sign_constraint_everywhere_and_by_table(mask, data):
     X, y = data
-    reg = BINNRegressor(mask, edge_sign="positive", lr=1e-2, max_epochs=30, random_state=0).fit(X, y)
+    reg = BINNRegressor(mask, edge_sign="positive", lr=1e-2, max_epochs=30, random_state=0)
+    reg.fit(X, y)
     assert all(w.data.min() >= 0 for w in reg.get_weights())
     table = pd.DataFrame({"source": ["G5", "G4"], "target": ["P3", "P3"], "sign": [-1, 1]})
     reg = BINNRegressor(mask, edge_sign=table, lr=1e-2, max_epochs=30, random_state=0).fit(X, y)
@@ -69,7 +70,8 @@ def test_pathway_supervision_fixes_a_node(mask, data):
     assert np.corrcoef(activation, truth)[0, 1] > 0.95
     assert reg.score(X, y) > 0.9
     with pytest.raises(ValueError, match="not a node of the fitted mask"):
-        BINNRegressor(mask, max_epochs=1).fit(X, y, pathway_targets=targets.rename(columns={"P1": "Q"}))
+        BINNRegressor(mask, max_epochs=1).fit(
+            X, y, pathway_targets=targets.rename(columns={"P1": "Q"}))
     with pytest.raises(ValueError, match="rows but X has"):
         BINNRegressor(mask, max_epochs=1).fit(X, y, pathway_targets=targets.iloc[:10])
 
@@ -92,5 +94,6 @@ def test_pathway_supervision_keeps_the_validation_split(mask, data):
     targets = pd.DataFrame({"P1": X[:, 0] + X[:, 2]})
     reg = BINNRegressor(mask, max_epochs=3, random_state=0).fit(X, y, pathway_targets=targets)
     assert "valid_loss" in reg.history_[-1]
-    n_valid = sum(b["valid_batch_size"] for b in reg.history_[-1]["batches"] if "valid_batch_size" in b)
+    batches = reg.history_[-1]["batches"]
+    n_valid = sum(b["valid_batch_size"] for b in batches if "valid_batch_size" in b)
     assert n_valid == 40

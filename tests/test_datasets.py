@@ -347,6 +347,7 @@ def test_build_script_symbol_tables(tmp_path):
     uniprot = tmp_path / "uniprot.tsv"
     uniprot.write_text("Entry\tGene Names (primary)\nP11111\tGENEA\nP22222\tGENEB\n"
                        "P33333\tGENEB; GENEC\nP44444\t\n")
+
     def pairs(path):
         return sorted(build.read_symbol_table(path).itertuples(index=False, name=None))
 

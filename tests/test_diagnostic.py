@@ -21,7 +21,7 @@ from sklearn_binn import (
     identifiability_diagnostic,
     recovery_report,
 )
-from sklearn_binn._diagnostic import NODE_TOL, _OutputMap
+from sklearn_binn._diagnostic import _OutputMap
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,9 @@ from sklearn_binn import callbacks, datasets, modules
 
 # Objects that are returned by a public function rather than built by users,
 # and plain constants: their docs point to the function that makes them.
-RESULT_CONTAINERS = {"RecoveryReport", "IdentifiabilityDiagnostic", "StabilityReport", "ACTIVATIONS"}
+RESULT_CONTAINERS = {
+    "RecoveryReport", "IdentifiabilityDiagnostic", "StabilityReport", "ACTIVATIONS",
+}
 
 PUBLIC = [
     (module, name)

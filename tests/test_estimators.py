@@ -64,7 +64,8 @@ def _dense_forward(estimator, X):
     for layer, weights in zip(module.pathway_layers, estimator.get_weights()):
         h = np.tanh(h @ weights.toarray() + layer.bias.detach().double().numpy())
         acts.append(h)
-    out = h @ module.output.weight.detach().double().numpy().T + module.output.bias.detach().double().numpy()
+    weight = module.output.weight.detach().double().numpy()
+    out = h @ weight.T + module.output.bias.detach().double().numpy()
     return out, acts
 
 

@@ -167,8 +167,8 @@ def test_perturbed_teacher_scores_lower(regression_data):
         est = teacher.to_estimator()
         with torch.no_grad():
             for layer in est.module_.pathway_layers:
-                layer.weight.add_(size * torch.as_tensor(rng.standard_normal(layer.n_edges),
-                                                        dtype=torch.float32))
+                noise = rng.standard_normal(layer.n_edges)
+                layer.weight.add_(size * torch.as_tensor(noise, dtype=torch.float32))
         scores.append([IdentifiabilityScorer(teacher, target)(est, X_test, None)
                        for target in ("weights", "activations")])
     scores = np.array(scores)

@@ -1,4 +1,4 @@
-"""An interrupted study resumes: killed mid-run, rerun, only missing cells run; dask, ray == loky."""
+"""An interrupted study resumes (killed, rerun, only missing cells run); dask and ray == loky."""
 
 import signal
 import subprocess

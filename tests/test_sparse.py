@@ -45,8 +45,9 @@ MASKS = [
 
 @pytest.mark.parametrize("n_in, n_out, density, empty_rows, empty_cols", MASKS)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_outputs_and_gradients_equal_dense_references(n_in, n_out, density, empty_rows,
-                                                       empty_cols, seed):
+def test_outputs_and_gradients_equal_dense_references(
+    n_in, n_out, density, empty_rows, empty_cols, seed
+):
     mask = random_mask(n_in, n_out, density, seed, empty_rows, empty_cols)
     torch.manual_seed(seed)
     layer = SparseLinear(mask)

@@ -1,5 +1,6 @@
 """stability_report: refits agree where the model is identifiable and disagree where it is not."""
 
+import sys
 from itertools import combinations
 
 import numpy as np
@@ -88,7 +89,7 @@ def test_numbers_match_an_independent_computation(non_identifiable):
     np.testing.assert_allclose(report.nodes["importance_sd"], importances.std(axis=0, ddof=1))
     np.testing.assert_allclose(report.scores, [r.score(X, y) for r in refits])
 
-    weights, activations, ranks = [], [], {0: [], 1: []}
+    weights, activations = [], []
     for a, b in combinations(refits, 2):
         aligned = align_to_teacher(b, a).weights  # b aligned to a, genes up
         reference = a.get_weights()
@@ -154,6 +155,24 @@ def test_loky_processes_give_the_same_report(non_identifiable):
     serial = stability_report(est, X, y, n_repeats=2, random_state=3)
     loky = stability_report(est, X, y, n_repeats=2, random_state=3, n_jobs=2, backend="loky")
     pd.testing.assert_frame_equal(serial.nodes, loky.nodes)
+
+
+@pytest.mark.slow
+def test_ray_gives_the_same_report(non_identifiable):
+    pytest.importorskip("ray")
+    est, X, y, _ = non_identifiable
+    est = est.set_params(max_epochs=20)
+    serial = stability_report(est, X, y, n_repeats=2, random_state=3)
+    ray = stability_report(est, X, y, n_repeats=2, random_state=3, n_jobs=2, backend="ray")
+    pd.testing.assert_frame_equal(serial.nodes, ray.nodes)
+
+
+def test_ray_missing_is_a_clear_error(non_identifiable, monkeypatch):
+    est, X, y, _ = non_identifiable
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "ray.util.joblib", None)
+    with pytest.raises(ImportError, match="backend 'ray' needs Ray"):
+        stability_report(est, X, y, n_repeats=2, n_jobs=2, backend="ray")
 
 
 def test_bootstrap_pipeline_classifier():
