@@ -122,6 +122,7 @@ __all__ = [
     "build_mask",
     "build_teacher",
     "make_cell",
+    "node_scores",
     "reactome_branch",
     "recovery_table",
     "run_cell",
@@ -609,11 +610,13 @@ def _output_metrics(estimator, teacher, X, y):
     return metrics
 
 
-def _layer_rows(layers, prefix_map, mask, nodes=None):
+def _layer_rows(layers, prefix_map, mask, nodes, node_columns):
     """Per-layer dicts from a RecoveryReport.layers frame, renaming its columns.
 
-    With the report's per-node frame, also the fraction of nodes recovered
-    (score >= :data:`RECOVERED`).
+    Also the per-node scores of ``nodes`` (``node_columns``: target →
+    column) as text in the mask's node order (:func:`node_scores` reads
+    them back) and, for a student or teacher report, the fraction of nodes
+    recovered (score >= :data:`RECOVERED`).
     """
     rows = []
     for layer, values in layers.iterrows():
@@ -622,11 +625,37 @@ def _layer_rows(layers, prefix_map, mask, nodes=None):
                "mean_inputs": float(in_degree.mean())}
         for target, source in prefix_map.items():
             row[target] = float(values[source]) if source in values else np.nan
-        for target in ("weight", "activation"):
-            row[f"{target}_frac_recovered"] = np.nan if nodes is None else float(
-                (nodes.loc[nodes["layer"] == layer, f"{target}_recovery"] >= RECOVERED).mean())
+        in_layer = nodes[nodes["layer"] == layer].set_index("node")
+        for target, column in node_columns.items():
+            scores = in_layer[column].reindex(mask.node_names[int(layer)]).to_numpy(float)
+            row[f"{target}_recovery_nodes"] = ";".join(f"{v:.6g}" for v in scores)
+            row[f"{target}_frac_recovered"] = (
+                float((scores >= RECOVERED).mean()) if column.endswith("_recovery") else np.nan)
         rows.append(row)
     return rows
+
+
+def node_scores(row, target):
+    """The per-node scores a :func:`run_cell` row holds for one layer, as an array.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        A row of :func:`run_cell` (or of a study's CSV).
+    target : {"weight", "activation"}
+
+    Returns
+    -------
+    ndarray of float
+        One score per node of the row's layer, in the mask's node order
+        (NaN where the teacher node is constant).
+
+    Examples
+    --------
+    >>> node_scores({"weight_recovery_nodes": "0.5;1;nan"}, "weight")
+    array([0.5, 1. , nan])
+    """
+    return np.array(str(row[f"{target}_recovery_nodes"]).split(";"), dtype=float)
 
 
 _RECOVERY = {
@@ -706,7 +735,10 @@ def run_cell(cell):
         ``activation_influence_spearman`` (Spearman of node recovery with
         the teacher node's influence; NaN below 3 nodes),
         ``weight_frac_recovered``, ``activation_frac_recovered`` (fraction
-        of the layer's nodes scoring at least 0.9; NaN for chance); the output fit on
+        of the layer's nodes scoring at least 0.9; NaN for chance),
+        ``weight_recovery_nodes``, ``activation_recovery_nodes`` (every
+        node's score in the mask's order, as text: :func:`node_scores`);
+        the output fit on
         the test sample: ``loss``, ``test_loss``, ``teacher_loss``,
         ``excess_loss``, ``r2_vs_teacher``, ``output_corr2`` (squared
         correlation of the raw output -- value, logit, log-risk -- with the
@@ -761,11 +793,11 @@ def run_cell(cell):
         output = _output_metrics(estimator, teacher, X_test, y_test)
         output["train_excess_loss"] = output_fit(estimator, teacher, X, y)["excess_loss"]
         if name == "chance":
-            layer_rows = _layer_rows(chance.layers, _CHANCE, mask)
             nodes, columns = chance.nodes, _SPLIT_CHANCE
+            layer_rows = _layer_rows(chance.layers, _CHANCE, mask, nodes, columns)
         else:
-            layer_rows = _layer_rows(reports[name].layers, _RECOVERY, mask, reports[name].nodes)
             nodes, columns = reports[name].nodes, _SPLIT_RECOVERY
+            layer_rows = _layer_rows(reports[name].layers, _RECOVERY, mask, nodes, columns)
         split = _split_rows(nodes, columns, supervised) if supervised else {}
         for row in layer_rows:
             rows.append({"reference": name, **row, **split.get(row["layer"], {}), **output,

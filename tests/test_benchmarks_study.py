@@ -330,6 +330,31 @@ def test_supervision_recovers_the_supervised_nodes_and_splits_the_report():
     # nodes reach ~0.96 here, against ~0.77 for the same nodes without supervision
     assert student["activation_recovery_supervised"] > max(without + 0.15, 0.95)
 
+    # the rows keep every node's score, in the mask's node order
+    names = [str(n) for n in teacher.mask.node_names[0]]
+    by_node = report[report["layer"] == 0].set_index("node")["activation_recovery"]
+    free_student = [r for r in free if r["reference"] == "student"][0]
+    np.testing.assert_allclose(_study.node_scores(free_student, "activation"),
+                               by_node.reindex(names).to_numpy(), rtol=1e-5)
+
+    # the constraint table's same-node baseline: the free student on the supervised arm's
+    # unsupervised nodes, against the chance of those nodes
+    sup_cell = make_cell(**base, supervised_fraction=0.5)
+    membership = pd.DataFrame([{"sweep": "constraints", "x": "none", **cell},
+                               {"sweep": "constraints", "x": "50% supervised", **sup_cell}])
+    table = regime_map.constraint_table(
+        pd.DataFrame([{**cell, **r} for r in free] + [{**sup_cell, **r} for r in rows]),
+        membership).set_index(["arm", "layer"])
+    unsupervised = [n for n in names if n not in nodes]
+    chance_row = [r for r in free if r["reference"] == "chance" and r["layer"] == 0][0]
+    chance = pd.Series(_study.node_scores(chance_row, "activation"), index=names)
+    s, c = by_node[unsupervised].mean(), chance[unsupervised].mean()
+    got = table.loc[("50% supervised", 0)]
+    assert got["activation_above_unsup_none"] == pytest.approx((s - c) / (1 - c), rel=1e-4)
+    assert got["activation_unsup_gain"] == pytest.approx(
+        got["activation_above_unsup"] - got["activation_above_unsup_none"])
+    assert np.isnan(table.loc[("none", 0), "activation_unsup_gain"])
+
 
 def test_constraints_sweep_labels_and_routing():
     args = regime_map.build_arg_parser().parse_args(
