@@ -394,7 +394,8 @@ def constraint_table(rows, membership):
     student of the same seed scored on those same nodes
     (``*_above_unsup_none``) is its baseline, and ``*_unsup_gain`` the
     paired difference: the nodes a supervised arm leaves free are not a
-    random sample of the layer, so the layer mean is not a fair baseline.
+    random sample of the layer, so the layer mean is not a fair baseline
+    (not for sign-constrained arms, whose own chance level differs).
 
     Parameters
     ----------
@@ -497,8 +498,8 @@ def _same_node_baseline(out, rows, members):
     if "weight_recovery_nodes" not in base:  # rows written before per-node scores were kept
         base = base.iloc[:0]
     for member in members.to_dict("records"):
-        if not member["supervised_fraction"] or member["x"] == "none":
-            continue
+        if not member["supervised_fraction"] or member["sign_constraint"] != "none":
+            continue  # a sign-constrained arm's own chance is not the free student's
         cell = make_cell(**{k: (None if pd.isna(v) else v) for k, v in member.items()
                             if k in CELL_DEFAULTS})
         key = (cell["task"], member["x"], cell["seed"], 0)
@@ -524,10 +525,10 @@ CONSTRAINT_DISPLAY = {
     "metric cost": "metric_cost",
     "w above own chance": "weight_above", "w above free chance": "weight_above_free",
     "w unsup. nodes": "weight_above_unsup",
-    "w same nodes, unconstrained": "weight_above_unsup_none",
+    "w same nodes (none)": "weight_above_unsup_none",
     "a above own chance": "activation_above", "a above free chance": "activation_above_free",
     "a unsup. nodes": "activation_above_unsup",
-    "a same nodes, unconstrained": "activation_above_unsup_none",
+    "a same nodes (none)": "activation_above_unsup_none",
 }
 
 
