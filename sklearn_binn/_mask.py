@@ -447,16 +447,26 @@ class PathwayMask:
             ``from_edges(mask.to_edges(), feature_names=mask.feature_names)``
             rebuilds the same mask.
         """
+        edges = self._edge_frame().sort_values(["layer", "_column", "_row"], kind="stable")
+        return edges[["source", "target", "layer"]].reset_index(drop=True)
+
+    def _edge_frame(self):
+        """Every edge: ``source``, ``target``, ``layer``, and its ``position`` in
+        the layer's CSR order (the order of a sparse layer's edge weights),
+        with the row and column indices ``_row``, ``_column``."""
         frames = []
         inputs = self._feature_names
         for k, csr in enumerate(self._layers):
-            coo = csr.tocsc().tocoo()  # by target, so nodes first appear in layer order
+            coo = csr.tocoo()  # row-major, as the CSR arrays
             frames.append(
                 pd.DataFrame(
                     {
                         "source": inputs[coo.row],
                         "target": self._node_names[k][coo.col],
                         "layer": k,
+                        "position": np.arange(csr.nnz),
+                        "_row": coo.row,
+                        "_column": coo.col,
                     }
                 )
             )

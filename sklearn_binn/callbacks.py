@@ -6,7 +6,6 @@ import copy
 import math
 
 import numpy as np
-import pandas as pd
 import torch
 
 from skorch.callbacks import Callback
@@ -211,15 +210,7 @@ def edge_signs(mask, signs, device="cpu"):
     bad = set(np.unique(table["sign"])) - {-1, 1}
     if bad:
         raise ValueError(f"edge_sign values must be +1 or -1; got {sorted(bad)[:5]}.")
-    frames, inputs = [], mask.feature_names
-    for k, layer in enumerate(mask.layers):
-        coo = layer.tocoo()  # row-major: the CSR order of the layer's edge weights
-        frames.append(pd.DataFrame({
-            "source": inputs[coo.row], "target": mask.node_names[k][coo.col],
-            "layer": k, "position": np.arange(layer.nnz),
-        }))
-        inputs = mask.node_names[k]
-    edges = pd.concat(frames, ignore_index=True)
+    edges = mask._edge_frame()
     keys = ["source", "target"] + (["layer"] if "layer" in table.columns else [])
     merged = table.astype({"source": str, "target": str}).merge(edges, on=keys, how="left")
     unknown = merged[merged["position"].isna()]
