@@ -106,6 +106,7 @@ from sklearn_binn import (
     PathwayMask,
     TeacherDataset,
     chance_level,
+    identifiability_diagnostic,
     output_fit,
     recovery_report,
 )
@@ -676,6 +677,25 @@ _CHANCE = {
 }
 
 
+def _diagnosis_rows(diagnosis, mask):
+    """Per layer: the diagnostic's verdicts in the mask's node order, and its global numbers."""
+    ratio = (float(diagnosis.eigenvalues[0] / diagnosis.eigenvalue_max)
+             if len(diagnosis.eigenvalues) and diagnosis.eigenvalue_max > 0 else np.nan)
+    out = {}
+    for layer, names in enumerate(mask.node_names):
+        flags = (diagnosis.nodes[diagnosis.nodes["layer"] == layer].set_index("node")
+                 ["identifiable"].reindex([str(n) for n in names]))
+        values = [np.nan if pd.isna(v) else float(bool(v)) for v in flags]
+        out[layer] = {
+            "identifiable_fraction": float(np.nanmean(values)) if values else np.nan,
+            "identifiable_nodes": ";".join("nan" if np.isnan(v) else str(int(v))
+                                           for v in values),
+            "jacobian_deficiency": int(diagnosis.deficiency),
+            "eigenvalue_ratio": ratio,
+        }
+    return out
+
+
 def _split_rows(nodes, columns, supervised):
     """Per layer: the mean of ``columns`` over the supervised and the unsupervised nodes."""
     is_supervised = nodes["node"].astype(str).isin(supervised)
@@ -713,13 +733,22 @@ def _fit_student(cell, teacher, X, y, params, targets=None):
     return student, untrained, estimator, time.perf_counter() - start
 
 
-def run_cell(cell):
+def run_cell(cell, diagnose=False):
     """Run one cell: build the mask, teacher and data, train the student, score all three.
 
     Parameters
     ----------
     cell : dict
         Any subset of :data:`CELL_DEFAULTS` (the rest take their defaults).
+    diagnose : bool, default=False
+        Also run :func:`~sklearn_binn.identifiability_diagnostic` on the
+        training data at the teacher's parameters and at the trained
+        student's (what a user without a teacher can compute), adding to the
+        teacher and student rows ``identifiable_fraction`` (of the layer's
+        nodes), ``identifiable_nodes`` (0/1 per node in the mask's order, as
+        text), ``jacobian_deficiency`` and ``eigenvalue_ratio`` (smallest
+        eigenvalue of the Gauss-Newton matrix beyond the symmetries over the
+        largest: how weakly the parameters are pinned down).
 
     Returns
     -------
@@ -788,6 +817,11 @@ def run_cell(cell):
     }
     reports = {"teacher": recovery_report(reference, teacher, X_test),
                "student": recovery_report(student, teacher, X_test)}
+    diagnoses = {}
+    if diagnose:
+        for name, estimator in (("teacher", reference), ("student", student)):
+            diagnoses[name] = _diagnosis_rows(
+                identifiability_diagnostic(estimator, X, random_state=seeds["chance"]), mask)
     rows = []
     for name, estimator in (("teacher", reference), ("chance", untrained), ("student", student)):
         output = _output_metrics(estimator, teacher, X_test, y_test)
@@ -799,8 +833,10 @@ def run_cell(cell):
             nodes, columns = reports[name].nodes, _SPLIT_RECOVERY
             layer_rows = _layer_rows(reports[name].layers, _RECOVERY, mask, nodes, columns)
         split = _split_rows(nodes, columns, supervised) if supervised else {}
+        diagnosis = diagnoses.get(name, {})
         for row in layer_rows:
-            rows.append({"reference": name, **row, **split.get(row["layer"], {}), **output,
+            rows.append({"reference": name, **row, **split.get(row["layer"], {}),
+                         **diagnosis.get(row["layer"], {}), **output,
                          **per_cell})
     return rows
 

@@ -31,7 +31,7 @@ How to run
 From the repository root::
 
     python benchmarks/teacher_student.py --quick            # minutes on 2 cores
-    python benchmarks/teacher_student.py --n-jobs 2         # the full grid (hours)
+    python benchmarks/teacher_student.py --n-jobs 2         # the full grid (~17 min on 2 cores)
     python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --n-genes 60 \\
         --hierarchies pyramid reactome                      # a reduced grid
 

@@ -458,3 +458,47 @@ def test_an_empty_seed_range_is_a_usage_error(script, capsys):
         script.main(["--seeds", "0"])
     assert info.value.code == 2
     assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- the diagnostic across the map
+@pytest.mark.parametrize("activation, identifiable", [("tanh", True), ("identity", False)])
+def test_diagnosed_cell_reports_the_diagnostic_of_teacher_and_student(activation, identifiable):
+    from sklearn_binn import identifiability_diagnostic
+
+    cell = make_cell(task="regression", depth=2, activation=activation, **TINY)
+    rows = run_cell(cell, diagnose=True)
+    by = {(r["reference"], r["layer"]): r for r in rows}
+    assert "identifiable_fraction" not in by[("chance", 0)]
+    # the teacher-point verdicts are the diagnostic's own, on the training data
+    teacher = build_teacher(cell)
+    X, _ = teacher.sample(by[("teacher", 0)]["n_train_used"],
+                          random_state=_study._seeds(0)["train"])
+    direct = identifiability_diagnostic(teacher.to_estimator(), X,
+                                        random_state=_study._seeds(0)["chance"])
+    for layer, names in enumerate(teacher.mask.node_names):
+        row = by[("teacher", layer)]
+        expected = direct.nodes[direct.nodes["layer"] == layer].set_index("node")[
+            "identifiable"].reindex([str(n) for n in names]).astype(float).to_numpy()
+        np.testing.assert_array_equal(
+            np.array(row["identifiable_nodes"].split(";"), float), expected)
+        assert row["identifiable_fraction"] == pytest.approx(expected.mean())
+        assert row["jacobian_deficiency"] == direct.deficiency
+    # tanh: every node identifiable, no excess null direction; identity: linear nodes are not
+    assert (by[("teacher", 0)]["identifiable_fraction"] == 1.0) is identifiable
+    assert (by[("teacher", 0)]["jacobian_deficiency"] == 0) is identifiable
+    assert 0 < by[("student", 0)]["eigenvalue_ratio"] <= 1 or not identifiable
+
+
+@pytest.mark.slow
+def test_diagnostic_map_main_on_a_toy_grid(tmp_path):
+    import diagnostic_map
+
+    argv = ["--tasks", "regression", "--sweeps", "activation", "--n-genes", "12",
+            "--max-epochs", "3", "--out", str(tmp_path)]
+    assert diagnostic_map.main(argv) == 0
+    table = pd.read_csv(tmp_path / "diagnostic_map_table.csv").set_index(["x", "layer"])
+    assert table.loc[("identity", 0), "identifiable_teacher"] < 1.0
+    assert table.loc[("tanh", 0), "identifiable_teacher"] == 1.0
+    nodes = pd.read_csv(tmp_path / "diagnostic_map_nodes.csv")
+    assert set(nodes["identifiable_at_teacher"]) == {True, False}
+    assert (tmp_path / "diagnostic_map.png").exists()
