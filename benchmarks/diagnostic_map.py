@@ -227,8 +227,10 @@ def plot_diagnosis(table, path):
     tasks = list(dict.fromkeys(layer0["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 4), squeeze=False)
     left = np.nanmin(layer0["log10_eigenvalue_ratio_teacher"].to_numpy(float), initial=0) - 1
+    colours = plt.get_cmap("tab20").colors
     for ax, task in zip(axes[0], tasks):
         part = layer0[layer0["task"] == task]
+        ax.set_prop_cycle(color=colours)
         for sweep, points in part.groupby("sweep", sort=False):
             x = points["log10_eigenvalue_ratio_teacher"].fillna(left)  # deficient: left edge
             full = points["identifiable_teacher"] >= 1.0
