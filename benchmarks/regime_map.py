@@ -565,7 +565,8 @@ def plot_constraints(table, path):
 
     Columns: the metric cost, then per layer the weight and activation
     recovery above the arm's own chance and, for the gene → pathway layer,
-    above chance on the unsupervised nodes only.
+    above chance on the unsupervised nodes only and its paired gain over
+    the unconstrained student on the same nodes.
 
     Parameters
     ----------
@@ -591,15 +592,15 @@ def plot_constraints(table, path):
     import matplotlib.pyplot as plt
 
     tasks = list(dict.fromkeys(table["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6.5 * len(tasks), 4.2), squeeze=False,
-                             gridspec_kw={"wspace": 0.6})
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks) + 1.5, 4.2),
+                             squeeze=False, gridspec_kw={"wspace": 0.08})
     image = None
-    for ax, task in zip(axes[0], tasks):
+    for n, (ax, task) in enumerate(zip(axes[0], tasks)):
         rows = table[table["task"] == task]
         arms = list(dict.fromkeys(rows["arm"]))
         layers = sorted(rows["layer"].unique())
         columns = (["fit cost"] + [f"w{k}" for k in layers] + [f"a{k}" for k in layers]
-                   + ["w0 unsup.", "a0 unsup."])
+                   + ["w0 unsup.", "a0 unsup.", "w0 gain", "a0 gain"])
         matrix = np.full((len(arms), len(columns)), np.nan)
         for i, arm in enumerate(arms):
             at = rows[rows["arm"] == arm].set_index("layer")
@@ -607,12 +608,14 @@ def plot_constraints(table, path):
             for j, k in enumerate(layers):
                 matrix[i, 1 + j] = at.loc[k, "weight_above"]
                 matrix[i, 1 + len(layers) + j] = at.loc[k, "activation_above"]
-            matrix[i, -2] = at.loc[layers[0], "weight_above_unsup"]
-            matrix[i, -1] = at.loc[layers[0], "activation_above_unsup"]
+            for j, column in enumerate(["weight_above_unsup", "activation_above_unsup",
+                                        "weight_unsup_gain", "activation_unsup_gain"]):
+                matrix[i, j - 4] = at.loc[layers[0], column] if column in at else np.nan
         image = _heatmap(ax, matrix, arms, columns, task)
+        if n:  # the arms are the same in every panel
+            ax.set_yticklabels([])
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.7,
-                 label="fit cost: metric lost vs. no constraint | wK, aK: recovery above "
-                       "the arm's own chance")
+                 label="metric cost; recovery above chance; gain")
     fig.suptitle("Constraints on the internals, base point of the regime map")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
