@@ -751,16 +751,19 @@ def plot_phases(table, task, path):
         rows = task_rows[task_rows["sweep"] == sweep].set_index(["x", "y"])
         xs = sorted(set(rows.index.get_level_values("x")), key=float)
         ys = list(dict.fromkeys(rows.index.get_level_values("y")))
-        for ax, (column, title) in zip(row, (
+        for n, (ax, (column, title)) in enumerate(zip(row, (
                 ("output_corr2", "output fit (corr²)"),
                 ("weight_above_chance", "layer 0 weights, above chance"),
-                ("activation_above_chance", "layer 0 activations, above chance"))):
+                ("activation_above_chance", "layer 0 activations, above chance")))):
             matrix = np.full((len(ys), len(xs)), np.nan)
             for (x, y), value in rows[column].items():
                 matrix[ys.index(y), xs.index(x)] = value
             image = _heatmap(ax, matrix, ys, xs, title)
             ax.set_xlabel("samples per edge", fontsize=8)
-            ax.set_ylabel(SWEEPS[sweep][1], fontsize=8)
+            if n == 0:  # the rows' labels, once per row of panels
+                ax.set_ylabel(SWEEPS[sweep][1], fontsize=8)
+            else:
+                ax.set_yticklabels([])
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6)
     fig.suptitle(f"Regime map, {task}: phase diagrams (0 = untrained student, 1 = teacher)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
