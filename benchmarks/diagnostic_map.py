@@ -55,7 +55,6 @@ networks.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 from pathlib import Path
@@ -65,7 +64,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
 from _study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     TASKS,
@@ -218,10 +217,7 @@ def _flags(text):
 
 def plot_diagnosis(table, path):
     """Layer-0 recovery above chance against the teacher's eigenvalue ratio, per task."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     layer0 = table[table["layer"] == 0]
     tasks = list(dict.fromkeys(layer0["task"]))
@@ -264,9 +260,9 @@ def main(argv=None):
     int
     """
     args = build_arg_parser().parse_args(argv)
-    sweeps = args.sweeps or list(QUICK_SWEEPS if args.quick else ONE_FACTOR_SWEEPS)
-    grid_args = build_grid_args(args, sweeps)
-    cells, membership = make_grid(grid_args)
+    # the regime map's own grid (its options are a subset of these); only the sweeps differ
+    args.sweeps = args.sweeps or list(QUICK_SWEEPS if args.quick else ONE_FACTOR_SWEEPS)
+    cells, membership = make_grid(args)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     table = run_cells(cells, functools.partial(run_cell, diagnose=True),
@@ -285,13 +281,6 @@ def main(argv=None):
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
     return 1 if problems else 0
-
-
-def build_grid_args(args, sweeps):
-    """The regime map's grid arguments for these sweeps."""
-    return argparse.Namespace(quick=args.quick, sweeps=sweeps, tasks=args.tasks,
-                              seeds=args.seeds, n_genes=args.n_genes,
-                              max_epochs=args.max_epochs)
 
 
 if __name__ == "__main__":
