@@ -58,6 +58,7 @@ __all__ = [
     "BACKENDS",
     "CellError",
     "build_parser",
+    "headless_pyplot",
     "open_log",
     "parallel_backend",
     "print_summary",
@@ -521,6 +522,31 @@ def run_cells(cells, worker, out_csv, key_columns, *, n_jobs=1, backend="loky",
     if not out_csv.exists():
         return pd.DataFrame(columns=key_columns)
     return pd.read_csv(out_csv)
+
+
+def headless_pyplot():
+    """``matplotlib.pyplot`` on the file-only Agg backend, imported on first use.
+
+    Benchmark scripts write PNGs and may run where no display exists
+    (a cluster worker, CI); importing matplotlib only when a figure is drawn
+    keeps it off the start-up of runs that draw none.
+
+    Returns
+    -------
+    module
+        ``matplotlib.pyplot``.
+
+    Examples
+    --------
+    >>> headless_pyplot().get_backend().lower()
+    'agg'
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def print_summary(tables, *, title=None, out_dir=None, float_format="{:.4g}".format):

@@ -108,7 +108,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
 from _study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     CELL_DEFAULTS,
@@ -586,10 +586,7 @@ def plot_constraints(table, path):
     """
     if table.empty:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     tasks = list(dict.fromkeys(table["task"]))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks) + 1.5, 4.2),
@@ -670,10 +667,7 @@ def plot_sweeps(table, task, path):
     ...     plot_sweeps(table, "regression", pathlib.Path(folder) / "map.png")
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     task_rows = table[(table["task"] == task) & (table["y"] == "")]
     sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 1 and s in set(task_rows["sweep"])]
@@ -735,10 +729,7 @@ def plot_phases(table, task, path):
     ...                           "y": [""], "layer": [0]}), "regression", "unused.png")
     False
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     task_rows = table[(table["task"] == task) & (table["y"] != "") & (table["layer"] == 0)]
     sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 2 and s in set(task_rows["sweep"])]

@@ -72,7 +72,7 @@ from sklearn.base import clone
 from sklearn.metrics import r2_score
 from sksurv.metrics import concordance_index_censored
 
-from _common import build_parser, print_summary, run_cells
+from _common import build_parser, headless_pyplot, print_summary, run_cells
 from sklearn_binn import (
     BINNClassifier,
     BINNRegressor,
@@ -466,10 +466,7 @@ def task_table(results):
 
 # ------------------------------------------------------------------ the figure
 def plot(results, published, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     nested = results[(results["design"] == "nested") & (results["task"] == "regression")]
     trained = nested[nested["student"] == "trained"]

@@ -76,7 +76,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from _common import build_parser, open_log, print_summary, run_cells
+from _common import build_parser, headless_pyplot, open_log, print_summary, run_cells
 from torch import nn
 
 from sklearn_binn import BINNClassifier, PathwayMask
@@ -772,10 +772,7 @@ def target_checks(layer_table, fit_table, binn_table):
 
 def plot_scaling(series, path):
     """Log-log plot of epoch time against genes and against edges, with fitted slopes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for name, (x_name, x, wall, cpu) in series.items():

@@ -62,7 +62,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
 from _study import (  # noqa: E402
     HIERARCHIES,
     KEY_COLUMNS,
@@ -296,10 +296,7 @@ def plot_fit(wide, path):
     ...     (pathlib.Path(folder) / "fit.png").stat().st_size > 0
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     per_cell = cell_means(wide)
     tasks = [t for t in TASKS if t in set(per_cell["task"])]
@@ -368,10 +365,7 @@ def plot_layers(wide, path):
     ...     (pathlib.Path(folder) / "layers.png").stat().st_size > 0
     True
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     wide = wide[wide["init"] == "default"] if (wide["init"] == "default").any() else wide
     tasks = [t for t in TASKS if t in set(wide["task"])]
