@@ -1,8 +1,17 @@
-"""Picklable mask builders for the estimator checks, whose data have 1 to 10 features."""
+"""Masks shared by the tests: picklable builders for the estimator checks (whose data have
+1 to 10 features) and a small ring of overlapping gene sets."""
 
 import numpy as np
 
 from sklearn_binn import PathwayMask
+
+#: Eight genes in four pathways of three, each pathway sharing a gene with the next (a ring).
+RING_GENE_SETS = {
+    "P1": ["G0", "G1", "G2"],
+    "P2": ["G2", "G3", "G4"],
+    "P3": ["G4", "G5", "G6"],
+    "P4": ["G6", "G7", "G0"],
+}
 
 
 def two_layer_mask(features):

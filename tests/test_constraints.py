@@ -9,16 +9,12 @@ from sklearn_binn import BINNRegressor, PathwayMask
 from sklearn_binn._base import _correlation_loss
 from sklearn_binn.callbacks import edge_signs
 
+from _check_masks import RING_GENE_SETS
+
 
 @pytest.fixture
 def mask():
-    gene_sets = {
-        "P1": ["G0", "G1", "G2"],
-        "P2": ["G2", "G3", "G4"],
-        "P3": ["G4", "G5", "G6"],
-        "P4": ["G6", "G7", "G0"],
-    }
-    return PathwayMask.from_gene_sets(gene_sets, [(p, "T") for p in gene_sets])
+    return PathwayMask.from_gene_sets(RING_GENE_SETS, [(p, "T") for p in RING_GENE_SETS])
 
 
 @pytest.fixture

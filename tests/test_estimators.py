@@ -20,7 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_binn import BINNClassifier, BINNRegressor, PathwayMask
 
-from _check_masks import two_layer_mask
+from _check_masks import RING_GENE_SETS, two_layer_mask
 
 # Every check applies: no expected failures for either estimator.
 EXPECTED_FAILED_CHECKS = {}
@@ -39,14 +39,8 @@ def test_sklearn_estimator_checks(estimator, check):
 
 @pytest.fixture
 def mask():
-    gene_sets = {
-        "P1": ["G0", "G1", "G2"],
-        "P2": ["G2", "G3", "G4"],
-        "P3": ["G4", "G5", "G6"],
-        "P4": ["G6", "G7", "G0"],
-    }
     hierarchy = [("P1", "T1"), ("P2", "T1"), ("P3", "T2"), ("P4", "T2"), ("T1", "R"), ("T2", "R")]
-    return PathwayMask.from_gene_sets(gene_sets, hierarchy)
+    return PathwayMask.from_gene_sets(RING_GENE_SETS, hierarchy)
 
 
 @pytest.fixture
