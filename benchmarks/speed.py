@@ -24,22 +24,49 @@ What it measures, in one run, on the same masks, data and optimiser:
     ~100k at 10k genes): log-log exponents and ``scaling.png``;
 (f) the floor: a dense GEMM forward + backward doing the same useful FLOPs as
     the sparse layer (a ``k × k`` weight with ``k² = n_edges``);
-(g) inference throughput (samples/s, batches of 128, no gradients).
+(g) inference throughput (samples/s, batches of 128, no gradients);
+(h) the two kernels of :class:`~sklearn_binn.modules.SparseLinear`, dense
+    (edge weights scattered into a dense matrix, one GEMM) and CSR, forward
+    + backward of one layer, on random masks of 100 to 10,000 inputs
+    (``n_outputs = n_inputs / 5``), densities 1 % to 20 %, batches of 128
+    and 4,000, one thread: the measurement behind the ``"auto"`` rule;
+(i) the small case: 100 genes -> 20 -> 6 pathways
+    (``make_pathway_mask(100, depth=2)``), 4,000 samples, batch 128 and
+    full batch: one epoch of ``BINNRegressor``, of a hand-written torch loop
+    on the same ``BINNModule`` and of scikit-learn's
+    ``MLPRegressor(hidden_layer_sizes=(20, 6))``, the first two with each
+    kernel (dense, csr, auto);
+(j) peer layers on the gene layer of (a) at 1,000 to 20,000 genes, forward
+    + backward, batch 128, sample-major input: ``SparseLinear`` with each
+    kernel, the dense-masked layer and ``PackedLinear`` (gather + ``index_add``) of the
+    PyPI package ``kpnn2`` 0.3.0, installed with ``--no-deps`` into
+    ``<out>/cache/kpnn2-0.3.0`` like binn; when it cannot be installed the
+    table says why.
 
-Every measurement runs with 1 and with 2 torch threads. A time is the best
+Parts (a)-(g) run with 1 and with 2 torch threads; a time there is the best
 of several repeats (as ``timeit`` recommends: on a machine shared with other
 jobs the slower repeats measure the other jobs); the CSV also keeps medians.
+Parts (h)-(j) run with one thread and time their contenders side by side:
+round after round, each contender once per round in a rotating order, so
+that load from other jobs falls on all alike; they report the median and
+the quartiles.
 
 How to run (from the repository root)::
 
-    python benchmarks/speed.py --quick      # 1-3 minutes on 2 cores, without binn
-    python benchmarks/speed.py              # full grid, ~20 minutes on 2 cores
+    python benchmarks/speed.py --quick      # under a minute on 2 cores, without binn
+    python benchmarks/speed.py              # full grid, ~30 minutes on 2 cores
                                             # (the first run also builds binn's
                                             # network with binn's code: 3-5 min)
     python benchmarks/speed.py --no-binn    # skip the binn comparison
+    python benchmarks/speed.py --parts kernels,small   # only parts (h) and (i)
+    python benchmarks/speed.py --docs-tables docs/_static  # refresh the docs' tables
 
 Results go to ``./speed`` (``--out``): ``speed.csv`` (``speed_quick.csv``
-with ``--quick``), ``scaling.png``, ``summary.txt``, ``log.txt``. A rerun
+with ``--quick``) for (a)-(g), ``speed_kernels.csv``, ``speed_small.csv`` and
+``speed_peers.csv`` (every repeat's statistics) for (h)-(j) and their
+summary tables ``table_kernels.csv``, ``table_small.csv``,
+``table_peers.csv`` (which ``docs/speed.rst`` includes, from
+``--docs-tables``), ``scaling.png``, ``summary.txt``, ``log.txt``. A rerun
 skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
 side share the cores.
 
@@ -77,9 +104,10 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from _common import build_parser, headless_pyplot, open_log, print_summary, run_cells
+from skorch.callbacks import Callback
 from torch import nn
 
-from sklearn_binn import BINNClassifier, PathwayMask
+from sklearn_binn import BINNClassifier, BINNRegressor, PathwayMask
 from sklearn_binn.datasets import make_pathway_mask
 from sklearn_binn.modules import ACTIVATIONS, BINNModule, DenseMaskedLinear, SparseLinear
 
@@ -102,29 +130,29 @@ WARM_UP_GENES = 100
 # ---------------------------------------------------------------- the grid
 def make_cells(quick, binn_inputs=None):
     """The cells of one run; ``binn_inputs`` (binn network width) adds binn's."""
-    threads = (1, 2)
+    threads = (1,) if quick else (1, 2)
     cells = [
         {"kind": "layer", "impl": impl, "n_genes": n, "overlap": None, "threads": t}
-        for n in (1000, 5000, 20000)
+        for n in ((1000, 5000) if quick else (1000, 5000, 20000))
         for impl in ("sparse", "dense", "floor")
         for t in threads
     ]
-    genes = (1000, 2000, 5000) if quick else (1000, 2000, 5000, 10000, 20000)
+    genes = (1000, 2000) if quick else (1000, 2000, 5000, 10000, 20000)
     for n in genes:
-        for t in (1,) if quick else threads:
+        for t in threads:
             cells += [
                 {"kind": "epoch", "impl": impl, "n_genes": n, "overlap": None, "threads": t}
                 for impl in ("sparse", "dense")
             ]
-    for n in (genes[-1],) if quick else (5000, 20000):
-        for t in (1,) if quick else threads:
+    for n in () if quick else (5000, 20000):  # --quick: the estimator is in part (i)
+        for t in threads:
             cells.append(
                 {"kind": "epoch", "impl": "estimator", "n_genes": n, "overlap": None,
                  "threads": t}
             )
-    edge_genes, overlaps = (5000, (1.0, 2.0, 8.0)) if quick else (10000, (1.0, 2.0, 5.0, 10.0))
+    edge_genes, overlaps = (1000, (1.0, 4.0)) if quick else (10000, (1.0, 2.0, 5.0, 10.0))
     for overlap in overlaps:
-        for t in (1,) if quick else threads:
+        for t in threads:
             cells.append(
                 {"kind": "edges", "impl": "sparse", "n_genes": edge_genes, "overlap": overlap,
                  "threads": t}
@@ -412,28 +440,32 @@ def install_binn(cache_dir, log):
             raise RuntimeError(f"binn {version} is installed; this benchmark needs {BINN_VERSION}")
         return None
     target = _binn_target(cache_dir)
-    if (target / "binn" / "model" / "binn.py").exists():
-        return target
+    if not (target / "binn" / "model" / "binn.py").exists():
+        _pip_no_deps("binn", BINN_VERSION, target, log)
+    return target
+
+
+def _pip_no_deps(name, version, target, log):
+    """``pip download`` one wheel and install it with ``--no-deps`` into ``target``."""
     with tempfile.TemporaryDirectory() as download:
-        command = [sys.executable, "-m", "pip", "download", f"binn=={BINN_VERSION}",
+        command = [sys.executable, "-m", "pip", "download", f"{name}=={version}",
                    "--no-deps", "--disable-pip-version-check", "--quiet", "-d", download]
         log.info("running %s", " ".join(command))
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
-            raise RuntimeError(f"pip download binn=={BINN_VERSION} failed: "
+            raise RuntimeError(f"pip download {name}=={version} failed: "
                                + (done.stderr.strip().splitlines() or ["no output"])[-1])
-        wheels = sorted(Path(download).glob("binn-*.whl"))
+        wheels = sorted(Path(download).glob(f"{name}-*.whl"))
         if not wheels:
-            raise RuntimeError("pip download binn==0.1.1 produced no wheel")
+            raise RuntimeError(f"pip download {name}=={version} produced no wheel")
         command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile",
                    "--disable-pip-version-check", "--quiet", "--target", str(target),
                    str(wheels[0])]
         log.info("running %s", " ".join(command))
         done = subprocess.run(command, capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
-            raise RuntimeError("pip install --no-deps binn failed: "
+            raise RuntimeError(f"pip install --no-deps {name} failed: "
                                + (done.stderr.strip().splitlines() or ["no output"])[-1])
-    return target
 
 
 def import_binn_model(target):
@@ -581,6 +613,371 @@ def prepare_binn(args, log):
         log.error("building binn's network failed:\n%s", done.stderr)
         return None, f"not run: binn {BINN_VERSION} failed to build its network ({tail})"
     return load_binn_layers(cache_dir)[0].shape[0], None
+
+
+# ------------------------------- (h, i, j) kernels, a small network, peers
+SMALL_GENES = 100
+SMALL_SAMPLES = 4000
+KERNEL_NAMES = ("dense", "csr")
+KPNN2_VERSION = "0.3.0"
+# no dense product (dense kernel or dense-masked layer) above this many
+# input-output pairs: it would take seconds per call and hundreds of MiB
+MAX_DENSE_PAIRS = 4_000_000
+
+
+def interleaved(steps, min_rounds, min_seconds, max_rounds=100):
+    """Time several steps side by side, one call of each per round.
+
+    Every step runs once untimed first; then round after round each step
+    runs once, in an order rotated by one each round, so that a burst of
+    load from other jobs falls on all of them alike. A step may return its
+    own duration in seconds (e.g. an epoch read from a training history);
+    otherwise its wall time is taken.
+
+    Returns
+    -------
+    dict of ndarray
+        Seconds per call of each step, in the order of ``steps``.
+    """
+    names = list(steps)
+    for name in names:
+        steps[name]()
+    times = {name: [] for name in names}
+    start, rounds = time.perf_counter(), 0
+    while rounds < min_rounds or (time.perf_counter() - start < min_seconds
+                                  and rounds < max_rounds):
+        shift = rounds % len(names)
+        for name in names[shift:] + names[:shift]:
+            begin = time.perf_counter()
+            own = steps[name]()
+            times[name].append(own if isinstance(own, float) else time.perf_counter() - begin)
+        rounds += 1
+    return {name: np.array(times[name]) for name in names}
+
+
+def spread(seconds, scale=1e3):
+    """Median, quartiles, best and count of repeated timings (in ms by default)."""
+    q25, median, q75 = np.percentile(seconds, [25, 50, 75])
+    return {"median_ms": scale * median, "q25_ms": scale * q25, "q75_ms": scale * q75,
+            "min_ms": scale * seconds.min(), "repeats": len(seconds)}
+
+
+def random_layer_mask(n_in, n_out, density, seed=0):
+    """A random 0/1 ``(n_in, n_out)`` mask of about this density, every node fed."""
+    rng = np.random.default_rng(seed)
+    mask = sp.random(n_in, n_out, density=density, format="lil", random_state=rng,
+                     data_rvs=np.ones)
+    for j in np.flatnonzero(np.asarray(mask.sum(axis=0)).ravel() == 0):
+        mask[rng.integers(n_in), j] = 1.0
+    return mask.tocsr()
+
+
+def make_kernel_cells(quick):
+    """(h): layer shapes on both sides of the dense/CSR crossover."""
+    if quick:
+        return [{"n_in": n, "n_out": n // 5, "density": 0.05, "batch": b, "threads": 1}
+                for n in (100, 1000) for b in (128, 4000)]
+    cells = []
+    for n in (100, 300, 500, 700, 1000, 1400, 2000, 3000, 10000):
+        for density in (0.01, 0.05, 0.1, 0.2):
+            if density * n * (n // 5) > 1e6:  # denser than any pathway layer of this size
+                continue
+            cells += [{"n_in": n, "n_out": n // 5, "density": density, "batch": b, "threads": 1}
+                      for b in (128, 4000)]
+    return cells
+
+
+def measure_kernels(cell, quick):
+    """(h): forward + backward of one layer with each kernel, side by side.
+
+    The input is laid out as :class:`~sklearn_binn.modules.BINNModule`
+    hands it to a layer (feature-major) and requires a gradient, as in a
+    pathway layer above the genes. Both kernels get the same weights; the
+    row records how far their outputs and gradients differ (the largest
+    difference relative to the largest entry of each).
+    """
+    mask = random_layer_mask(cell["n_in"], cell["n_out"], cell["density"])
+    gen = torch.Generator().manual_seed(0)
+    layers = {k: SparseLinear(mask, kernel=k, generator=torch.Generator().manual_seed(0))
+              for k in KERNEL_NAMES}
+    pairs = cell["n_in"] * cell["n_out"]
+    if pairs > MAX_DENSE_PAIRS:
+        del layers["dense"]
+    x_t = torch.randn(cell["batch"], cell["n_in"], generator=gen).T.requires_grad_(True)
+    upstream = torch.randn(cell["n_out"], cell["batch"], generator=gen)
+
+    def make_step(layer):
+        def step():
+            layer.zero_grad(set_to_none=True)
+            x_t.grad = None
+            layer.forward_feature_major(x_t).backward(upstream)
+        return step
+
+    results = {}
+    for name, layer in layers.items():
+        make_step(layer)()
+        results[name] = [layer.forward_feature_major(x_t).detach(), x_t.grad.clone(),
+                         layer.weight.grad.clone(), layer.bias.grad.clone()]
+    diff = np.nan
+    if len(results) == 2:  # relative to each quantity's largest entry
+        diff = max(float((a - b).abs().max() / b.abs().max().clamp(min=1e-30))
+                   for a, b in zip(*results.values()))
+    times = interleaved({name: make_step(layer) for name, layer in layers.items()},
+                        3 if quick else 7, 0.2 if quick else 1.0)
+    auto = SparseLinear(mask).active_kernel
+    rows = []
+    for name in KERNEL_NAMES:
+        row = {"kernel": name, "pairs": pairs, "n_edges": mask.nnz, "auto": auto,
+               "max_rel_diff": diff}
+        row.update(spread(times[name]) if name in times else {"median_ms": np.nan})
+        rows.append(row)
+    return rows
+
+
+class _KernelChoice(Callback):
+    """Sets every pathway layer's kernel when training begins (benchmarks only)."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        for layer in net.module_.pathway_layers:
+            layer.kernel = self.kernel
+
+
+def small_data():
+    """(i): a 100-gene mask (100 -> 20 -> 6) and 4,000 regression samples."""
+    mask = make_pathway_mask(SMALL_GENES, depth=2, random_state=0)
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(SMALL_SAMPLES, SMALL_GENES, generator=gen)
+    y = X[:, :10].sum(dim=1) / 3.0 + 0.1 * torch.randn(SMALL_SAMPLES, generator=gen)
+    return mask, X, y
+
+
+def make_small_cells(quick):
+    return [{"batch": b, "threads": 1} for b in (128, SMALL_SAMPLES)]
+
+
+def _torch_loop(mask, X, y, batch, kernel):
+    """One epoch of a hand-written torch loop on a BINNModule: shuffled slices, Adam, MSE."""
+    torch.manual_seed(0)
+    module = BINNModule(mask)
+    for layer in module.pathway_layers:
+        layer.kernel = kernel
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR)
+    gen = torch.Generator().manual_seed(1)
+
+    def epoch():
+        module.train()
+        order = torch.randperm(X.shape[0], generator=gen)
+        for start in range(0, X.shape[0], batch):
+            index = order[start:start + batch]
+            optimizer.zero_grad(set_to_none=True)
+            F.mse_loss(module(X[index])[:, 0], y[index]).backward()
+            optimizer.step()
+
+    return epoch
+
+
+def _estimator_epoch(mask, X, y, batch, kernel):
+    """BINNRegressor fitting two epochs; returns the second epoch's time from its history."""
+    X_np, y_np = X.numpy(), y.numpy()
+
+    def epoch():
+        reg = BINNRegressor(mask, max_epochs=2, batch_size=batch, lr=LR, train_split=None,
+                            random_state=0, callbacks=[("kernel", _KernelChoice(kernel))])
+        reg.fit(X_np, y_np)
+        return float(reg.history_[-1, "dur"])
+
+    return epoch
+
+
+def _sklearn_epoch(X, y, batch):
+    """scikit-learn's MLPRegressor(hidden_layer_sizes=(20, 6)): one partial_fit is one epoch."""
+    from sklearn.neural_network import MLPRegressor
+
+    mlp = MLPRegressor(hidden_layer_sizes=(20, 6), activation="tanh", batch_size=batch,
+                       learning_rate_init=LR, random_state=0)
+    X_np, y_np = X.numpy(), y.numpy()
+    return lambda: mlp.partial_fit(X_np, y_np)
+
+
+def measure_small(cell, quick):
+    """(i): an epoch on 100 genes, 4,000 samples: estimator, torch loop, scikit-learn."""
+    from threadpoolctl import threadpool_limits
+
+    mask, X, y = small_data()
+    batch = cell["batch"]
+    steps = {("sklearn MLPRegressor", "-"): _sklearn_epoch(X, y, batch)}
+    for kernel in ("dense", "csr", "auto"):
+        steps[("torch loop", kernel)] = _torch_loop(mask, X, y, batch, kernel)
+        steps[("BINNRegressor", kernel)] = _estimator_epoch(mask, X, y, batch, kernel)
+    with threadpool_limits(limits=cell["threads"]):
+        times = interleaved(steps, 3 if quick else 9, 0.0 if quick else 5.0)
+    widths = [layer.shape[1] for layer in mask.layers]
+    return [{"impl": impl, "kernel": kernel, "network": "-".join(map(str, [SMALL_GENES, *widths])),
+             "n_edges": int(sum(layer.nnz for layer in mask.layers)), **spread(times[impl, kernel])}
+            for impl, kernel in steps]
+
+
+def make_peer_cells(quick):
+    """(j): peer layers on the gene layer of the Reactome-like masks."""
+    return [{"n_genes": n, "batch": BATCH, "threads": 1}
+            for n in ((1000, 5000) if quick else (1000, 2000, 5000, 10000, 20000))]
+
+
+def install_kpnn2(cache_dir, log):
+    """Make kpnn2 importable (``pip download --no-deps``, never touching torch).
+
+    Returns the folder to put on ``sys.path`` (``None`` when kpnn2 is
+    already importable), or raises RuntimeError saying why not.
+    """
+    if importlib.util.find_spec("kpnn2") is not None:
+        return None
+    target = Path(cache_dir) / f"kpnn2-{KPNN2_VERSION}"
+    if not (target / "kpnn2" / "_packed_linear.py").exists():
+        _pip_no_deps("kpnn2", KPNN2_VERSION, target, log)
+    return target
+
+
+def import_packed_linear(target):
+    """kpnn2's ``PackedLinear``.
+
+    kpnn2's ``__init__`` also imports its attribution helpers and with them
+    ``xarray``, which ``PackedLinear`` does not use; when ``xarray`` is
+    missing the package is entered without running that file.
+    """
+    if target is not None and str(target) not in sys.path:
+        sys.path.insert(0, str(target))
+    if "kpnn2" not in sys.modules:
+        spec = importlib.util.find_spec("kpnn2")
+        if spec is None:
+            raise RuntimeError("kpnn2 is not importable")
+        if importlib.util.find_spec("xarray") is not None:
+            importlib.import_module("kpnn2")
+        else:
+            package = types.ModuleType("kpnn2")
+            package.__path__ = list(spec.submodule_search_locations)
+            package.__spec__ = spec
+            sys.modules["kpnn2"] = package
+    return importlib.import_module("kpnn2._packed_linear").PackedLinear
+
+
+def measure_peers(cell, quick, kpnn2_target):
+    """(j): forward + backward of the gene layer, sample-major batch of 128, side by side.
+
+    SparseLinear with each kernel, kpnn2's PackedLinear (gather and
+    ``index_add``, the same per-edge parameters) and the dense-masked layer,
+    all with the same weights; the row records the largest output
+    difference from SparseLinear's.
+    """
+    mask = reactome_like_layers(cell["n_genes"])[0]
+    pairs = mask.shape[0] * mask.shape[1]
+    layers = {f"SparseLinear {k}": SparseLinear(mask, kernel=k,
+                                                generator=torch.Generator().manual_seed(0))
+              for k in KERNEL_NAMES}
+    reference = layers["SparseLinear csr"]
+    auto = SparseLinear(mask).active_kernel
+    if pairs <= MAX_DENSE_PAIRS:
+        layers["DenseMaskedLinear"] = DenseMaskedLinear.from_sparse(reference)
+    else:
+        del layers["SparseLinear dense"]
+    if kpnn2_target is not False:
+        packed_linear = import_packed_linear(kpnn2_target)
+        packed = packed_linear(reference.rows, reference.cols, mask.shape[1], mask.shape[0])
+        with torch.no_grad():
+            packed.weight.copy_(reference.weight)
+            packed.bias.copy_(reference.bias)
+        layers[f"kpnn2 {KPNN2_VERSION} PackedLinear"] = packed
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(cell["batch"], mask.shape[0], generator=gen)
+    upstream = torch.randn(cell["batch"], mask.shape[1], generator=gen)
+    with torch.no_grad():
+        expected = reference(x)
+        diffs = {name: float((layer(x) - expected).abs().max()) for name, layer in layers.items()}
+
+    def make_step(layer):
+        def step():
+            layer.zero_grad(set_to_none=True)
+            layer(x).backward(upstream)
+        return step
+
+    times = interleaved({name: make_step(layer) for name, layer in layers.items()},
+                        3 if quick else 7, 0.2 if quick else 1.0)
+    return [{"impl": name, "kernel": getattr(layer, "active_kernel", "-"), "auto": auto,
+             "n_pathways": mask.shape[1], "n_edges": mask.nnz,
+             "n_params": sum(p.numel() for p in layer.parameters()),
+             "max_abs_diff": diffs[name], **spread(times[name])}
+            for name, layer in layers.items()]
+
+
+def _numeric(table):
+    """The CSV's text columns as numbers where they are numbers."""
+    table = table.copy()
+    for column in table.columns:
+        converted = pd.to_numeric(table[column], errors="coerce")
+        if converted.notna().sum() == (table[column] != "").sum():
+            table[column] = converted
+    return table
+
+
+def _interval(frame, scale=1.0, digits=3):
+    """'median [q25, q75]' text of timing columns in ms."""
+    def fmt(value):
+        return f"{value * scale:.{digits}g}"
+    return [f"{fmt(m)} [{fmt(a)}, {fmt(b)}]" if np.isfinite(m) else "not run"
+            for m, a, b in zip(frame["median_ms"], frame["q25_ms"], frame["q75_ms"])]
+
+
+def summarise_kernels(table):
+    """(h): one row per layer shape and batch, the two kernels side by side."""
+    table = _numeric(table)
+    keys = ["n_in", "n_out", "density", "batch"]
+    dense = table[table["kernel"] == "dense"].set_index(keys)
+    csr = table[table["kernel"] == "csr"].set_index(keys)
+    out = pd.DataFrame({
+        "pairs": csr["pairs"], "edges": csr["n_edges"],
+        "dense ms": _interval(dense.reindex(csr.index)),
+        "csr ms": _interval(csr),
+    }, index=csr.index)
+    ratio = csr["median_ms"] / dense["median_ms"].reindex(csr.index)
+    out["csr/dense"] = ratio.round(2)
+    out["fastest"] = np.where(ratio.isna(), "csr", np.where(ratio > 1, "dense", "csr"))
+    out["auto"] = [SparseLinear.auto_kernel(n_in, n_out, edges)  # the rule as it is now
+                   for (n_in, n_out, _, _), edges in zip(csr.index, csr["n_edges"])]
+    out["max rel. diff"] = [f"{d:.1e}" if np.isfinite(d) else "-" for d in csr["max_rel_diff"]]
+    return out.reset_index().sort_values(["pairs", "density", "batch"])
+
+
+def summarise_small(table):
+    """(i): epoch times on the 100-gene network, relative to scikit-learn's MLP."""
+    table = _numeric(table)
+    rows = []
+    for batch, part in table.groupby("batch", sort=True):
+        mlp = float(part.loc[part["impl"] == "sklearn MLPRegressor", "median_ms"].iloc[0])
+        for _, row in part.iterrows():
+            rows.append({"batch": int(batch), "impl": row["impl"], "kernel": row["kernel"],
+                         "epoch ms": _interval(row.to_frame().T)[0],
+                         "/ MLPRegressor": round(row["median_ms"] / mlp, 2)})
+    return pd.DataFrame(rows)
+
+
+def summarise_peers(table):
+    """(j): peer layers against SparseLinear with the kernel "auto" picks."""
+    table = _numeric(table)
+    rows = []
+    for n_genes, part in table.groupby("n_genes", sort=True):
+        pick = f"SparseLinear {part['auto'].iloc[0]}"
+        auto = float(part.loc[part["impl"] == pick, "median_ms"].iloc[0])
+        for _, row in part.iterrows():
+            rows.append({"genes": int(n_genes), "pathways": int(row["n_pathways"]),
+                         "edges": int(row["n_edges"]),
+                         "impl": row["impl"] + (" (auto)" if row["impl"] == pick else ""),
+                         "params": int(row["n_params"]),
+                         "ms": _interval(row.to_frame().T)[0],
+                         "/ SparseLinear auto": round(row["median_ms"] / auto, 2),
+                         "max |diff|": f"{float(row['max_abs_diff']):.1e}"})
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ driver
@@ -803,13 +1200,51 @@ def plot_scaling(series, path):
     plt.close(fig)
 
 
+PARTS = ("layers", "kernels", "small", "peers")
+
+
 def parse_args(argv=None):
     parser = build_parser(__file__, __doc__)
     parser.add_argument("--no-binn", action="store_true",
                         help="skip the comparison with the binn 0.1.1 package")
+    parser.add_argument("--no-kpnn2", action="store_true",
+                        help="skip kpnn2's PackedLinear in the peer-layer table")
+    parser.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
+                        help="comma-separated parts to run, among " + ", ".join(PARTS)
+                        + " (default: all)")
+    parser.add_argument("--docs-tables", type=Path, default=None, metavar="DIR",
+                        help="also write the tables that docs/speed.rst includes "
+                             "(speed_kernels.csv, speed_small.csv, speed_peers.csv) into DIR, "
+                             "e.g. docs/_static")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--build-binn", action="store_true", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.parts = [part.strip() for part in args.parts.split(",") if part.strip()]
+    unknown = sorted(set(args.parts) - set(PARTS))
+    if unknown:
+        parser.error(f"--parts must list parts among {', '.join(PARTS)}; got {unknown}.")
+    return args
+
+
+def prepare_kpnn2(args, log):
+    """kpnn2's folder for :func:`import_packed_linear`, or (False, reason)."""
+    if args.no_kpnn2:
+        return False, "not run: --no-kpnn2"
+    try:
+        target = install_kpnn2(args.out / "cache", log)
+        import_packed_linear(target)
+    except (RuntimeError, OSError, ImportError, subprocess.SubprocessError) as exc:
+        log.error("kpnn2 unavailable: %s", exc)
+        return False, f"kpnn2 {KPNN2_VERSION} not run: {exc}"
+    return target, None
+
+
+def run_part(args, name, cells, worker, keys):
+    """Run one part's cells (one torch thread each) into ``<out>/speed_<name>.csv``."""
+    suffix = "_quick" if args.quick else ""
+    return run_cells(cells, worker, args.out / f"speed_{name}{suffix}.csv", keys,
+                     n_jobs=args.n_jobs, backend=args.backend, desc=name,
+                     scheduler=args.scheduler, torch_threads=1)
 
 
 def main(argv=None):
@@ -823,19 +1258,51 @@ def main(argv=None):
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     log = open_log(args.out)
-    log.info("speed benchmark: torch %s, python %s, %s, %d CPUs, quick=%s",
+    log.info("speed benchmark: torch %s, python %s, %s, %d CPUs, quick=%s, parts=%s",
              torch.__version__, platform.python_version(), platform.platform(),
-             os.cpu_count(), args.quick)
-    binn_inputs, binn_reason = prepare_binn(args, log)
-    cells = make_cells(args.quick, binn_inputs)
-    csv = args.out / ("speed_quick.csv" if args.quick else "speed.csv")
-    table = run_cells(
-        cells, functools.partial(run_cell, out_dir=args.out.resolve(), quick=args.quick),
-        csv, KEY_COLUMNS, n_jobs=args.n_jobs, backend=args.backend, desc="speed",
-        scheduler=args.scheduler, torch_threads=None,
-    )
-    sections, series = summarise(table, binn_reason)
-    plot_scaling(series, args.out / "scaling.png")
+             os.cpu_count(), args.quick, args.parts)
+    sections, docs = {}, {}
+    if "layers" in args.parts:
+        binn_inputs, binn_reason = prepare_binn(args, log)
+        cells = make_cells(args.quick, binn_inputs)
+        csv = args.out / ("speed_quick.csv" if args.quick else "speed.csv")
+        table = run_cells(
+            cells, functools.partial(run_cell, out_dir=args.out.resolve(), quick=args.quick),
+            csv, KEY_COLUMNS, n_jobs=args.n_jobs, backend=args.backend, desc="speed",
+            scheduler=args.scheduler, torch_threads=None,
+        )
+        sections, series = summarise(table, binn_reason)
+        plot_scaling(series, args.out / "scaling.png")
+    if "kernels" in args.parts:
+        table = run_part(args, "kernels", make_kernel_cells(args.quick),
+                         functools.partial(measure_kernels, quick=args.quick),
+                         ["n_in", "n_out", "density", "batch", "threads"])
+        docs["kernels"] = summarise_kernels(table)
+        sections["(h) Dense against CSR kernel, one layer, forward + backward, 1 thread "
+                 "(median [quartiles], ms)"] = docs["kernels"]
+    if "small" in args.parts:
+        table = run_part(args, "small", make_small_cells(args.quick),
+                         functools.partial(measure_small, quick=args.quick),
+                         ["batch", "threads"])
+        docs["small"] = summarise_small(table)
+        sections[f"(i) One epoch, {SMALL_GENES} genes, {SMALL_SAMPLES:,} samples, 1 thread "
+                 "(median [quartiles], ms)"] = docs["small"]
+    if "peers" in args.parts:
+        target, reason = prepare_kpnn2(args, log)
+        table = run_part(args, "peers", make_peer_cells(args.quick),
+                         functools.partial(measure_peers, quick=args.quick,
+                                           kpnn2_target=target),
+                         ["n_genes", "batch", "threads"])
+        docs["peers"] = summarise_peers(table)
+        title = (f"(j) Peer layers, gene layer, forward + backward, batch {BATCH}, 1 thread "
+                 "(median [quartiles], ms)")
+        sections[title] = docs["peers"] if reason is None else f"{reason}\n{docs['peers']}"
+    for name, frame in docs.items():
+        suffix = "_quick" if args.quick else ""
+        frame.to_csv(args.out / f"table_{name}{suffix}.csv", index=False)
+        if args.docs_tables is not None:
+            args.docs_tables.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(args.docs_tables / f"speed_{name}.csv", index=False)
     print_summary(sections, out_dir=args.out)
     return 0
 

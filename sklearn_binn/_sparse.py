@@ -1,10 +1,22 @@
 """A linear layer that stores one parameter per edge of a mask.
 
-The layer keeps its inputs *feature-major*, shape ``(n_features, batch)``:
-in that layout the forward product, the input gradient and the weight
-gradient are each one CSR kernel (``W.T @ x``, ``W @ g`` and
-``sampled_addmm``) with no transposes of the batch, so the cost of a pass
-grows with the number of edges, not with genes × pathways.
+The layer keeps its inputs *feature-major*, shape ``(n_features, batch)``,
+and has two kernels over the same per-edge parameters:
+
+- ``"csr"``: the forward product, the input gradient and the weight
+  gradient are each one CSR kernel (``W.T @ x``, ``W @ g`` and
+  ``sampled_addmm``) with no transposes of the batch, so the cost of a
+  pass grows with the number of edges, not with genes × pathways;
+- ``"dense"``: the edge weights are scattered into a dense
+  ``(n_outputs, n_inputs)`` matrix and multiplied by one GEMM; autograd
+  gathers the weight gradient back onto the edges. Its cost grows with
+  genes × pathways but it has no per-call sparse overhead, which small
+  layers cannot amortise.
+
+``"auto"`` picks the dense kernel for layers with at most
+``DENSE_MAX_ENTRIES`` input-output pairs, or at most ``DENSE_MAX_ENTRIES_DENSE``
+pairs when at least ``DENSE_MIN_DENSITY`` of them are edges, and CSR above
+(:func:`auto_kernel`).
 """
 
 from __future__ import annotations
@@ -19,11 +31,31 @@ from torch import nn
 
 __all__ = ["SparseLinear", "DenseMaskedLinear"]
 
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+# The "auto" kernel is dense for layers with at most DENSE_MAX_ENTRIES
+# ``n_inputs * n_outputs`` pairs, and for layers with at most
+# DENSE_MAX_ENTRIES_DENSE pairs of which at least DENSE_MIN_DENSITY are
+# edges; measured in benchmarks/speed.py, part (h) (see SparseLinear's Notes).
+DENSE_MAX_ENTRIES = 2**17
+DENSE_MAX_ENTRIES_DENSE = 2**21
+DENSE_MIN_DENSITY = 0.2
+
+KERNELS = ("auto", "dense", "csr")
+
+_CSR_BETA_WARNING = "Sparse CSR tensor support is in beta"
+_csr_warning_seen = False
 
 
 def _csr(crow, col, values, shape):
-    return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    global _csr_warning_seen
+    if _csr_warning_seen:
+        return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    # torch warns once per process that CSR support is in beta; silence that
+    # one warning where it arises instead of filtering it process-wide
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_CSR_BETA_WARNING, category=UserWarning)
+        tensor = torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+    _csr_warning_seen = True
+    return tensor
 
 
 class _FeatureMajorSparseLinear(torch.autograd.Function):
@@ -91,6 +123,20 @@ class SparseLinear(nn.Module):
     ----------
     mask : scipy.sparse matrix or array-like of shape (n_inputs, n_outputs)
         0/1 pattern; entry ``(i, j)`` is 1 when input ``i`` feeds output ``j``.
+    kernel : {"auto", "dense", "csr"}, default="auto"
+        How the product is computed; the parameters, the results and the
+        gradients are the same either way (up to float rounding).
+        ``"csr"`` uses sparse CSR kernels, whose cost grows with the edges;
+        ``"dense"`` scatters the edge weights into a dense
+        ``(n_outputs, n_inputs)`` matrix and runs one GEMM, whose cost grows
+        with ``n_inputs * n_outputs`` but which has no per-call sparse
+        overhead; ``"auto"`` is dense when ``n_inputs * n_outputs`` is at
+        most 131,072 (2**17), or at most 2,097,152 (2**21) with a density of
+        at least 20 %, and CSR otherwise (see Notes). Settable later through
+        the ``kernel`` attribute.
+    generator : torch.Generator, default=None
+        Source of the initial weights and biases; ``None`` draws from
+        torch's global generator.
 
     Attributes
     ----------
@@ -98,11 +144,31 @@ class SparseLinear(nn.Module):
         Edge weights in the CSR order of ``mask`` (row by row).
     bias : torch.nn.Parameter of shape (n_outputs,)
     in_features, out_features, n_edges : int
+    kernel : {"auto", "dense", "csr"}
+        The kernel asked for; assign to change it.
+    active_kernel : {"dense", "csr"}
+        The kernel in use (``kernel`` with ``"auto"`` resolved); ``repr``
+        shows it.
 
     Notes
     -----
     Weights are initialised as :class:`torch.nn.Linear` does, but with each
     node's true fan-in (its number of members), ``U(-1/sqrt(d), 1/sqrt(d))``.
+
+    The "auto" rule was measured on one CPU thread (torch 2.13, AVX-512,
+    2 shared cores; ``benchmarks/speed.py``, part (h)): forward + backward
+    of both kernels on random ``n x n/5`` masks of 1 %, 5 %, 10 % and 20 %
+    density, batches of 128 and 4,000, median of interleaved repeats. Up to
+    98,000 pairs (700 x 140) the dense kernel was faster in 31 of 32 cases
+    (100 x 20: 2.0 times at batch 128, 2.3 to 5 times at 4,000; the
+    exception, 700 x 140 at 1 % and batch 128, 1.1 times slower). From
+    200,000 pairs (1,000 x 200) on, at batch 128, CSR was faster at 1 % to
+    10 % density (1.1 to 5.7 times; real pathway layers of that size are
+    below 5 %) and the two were within 20 % at 20 %; at batch 4,000 the
+    dense kernel won from 5 % density on, 2.7 to 3.2 times at 20 %. Hence
+    the crossover at 2**17 pairs, moved to 2**21 (the largest size measured
+    with both kernels) for masks of at least 20 % density. See
+    ``docs/speed.rst``.
 
     Examples
     --------
@@ -111,9 +177,14 @@ class SparseLinear(nn.Module):
     >>> layer = SparseLinear(np.array([[1, 0], [1, 1], [0, 1]]))
     >>> layer.weight.shape, layer(torch.ones(4, 3)).shape
     (torch.Size([4]), torch.Size([4, 2]))
+    >>> layer
+    SparseLinear(in_features=3, out_features=2, n_edges=4, kernel='dense')
+    >>> layer.kernel = "csr"
+    >>> layer.active_kernel
+    'csr'
     """
 
-    def __init__(self, mask):
+    def __init__(self, mask, *, kernel="auto", generator=None):
         super().__init__()
         csr = sp.csr_matrix(mask, dtype=np.float32)
         csr.eliminate_zeros()
@@ -132,26 +203,81 @@ class SparseLinear(nn.Module):
         self.register_buffer("perm", torch.as_tensor(perm, dtype=torch.int64))
         self.register_buffer("rows", torch.as_tensor(coo.row, dtype=torch.int64))
         self.register_buffer("cols", torch.as_tensor(coo.col, dtype=torch.int64))
+        self._register_dense_index()
         self.weight = nn.Parameter(torch.empty(csr.nnz))
         self.bias = nn.Parameter(torch.empty(n_out))
-        self.reset_parameters()
+        self.kernel = kernel
+        self.reset_parameters(generator=generator)
 
-    def reset_parameters(self):
-        """Draw weights and biases from ``U(-1/sqrt(d_j), 1/sqrt(d_j))``."""
+    def _register_dense_index(self):
+        # position of each edge in the flattened (n_out, n_in) dense weight;
+        # derived from rows/cols, so not part of the state dict
+        flat = self.cols * self.in_features + self.rows
+        self.register_buffer("dense_index", flat, persistent=False)
+
+    @property
+    def kernel(self):
+        """{"auto", "dense", "csr"}: the kernel asked for (assign to change it)."""
+        return self._kernel
+
+    @kernel.setter
+    def kernel(self, value):
+        if not isinstance(value, str) or value not in KERNELS:
+            raise ValueError(
+                "The 'kernel' parameter of SparseLinear must be a str among "
+                f"{{'auto', 'dense', 'csr'}}. Got {value!r} instead."
+            )
+        self._kernel = value
+
+    @property
+    def active_kernel(self):
+        """{"dense", "csr"}: the kernel in use, with ``"auto"`` resolved."""
+        if self._kernel != "auto":
+            return self._kernel
+        return auto_kernel(self.in_features, self.out_features, self.n_edges)
+
+    @staticmethod
+    def auto_kernel(n_inputs, n_outputs, n_edges):
+        """The kernel ``"auto"`` picks for a layer of this shape: ``"dense"`` or ``"csr"``.
+
+        See the module-level ``auto_kernel`` rule in the class Notes.
+
+        Examples
+        --------
+        >>> from sklearn_binn.modules import SparseLinear
+        >>> SparseLinear.auto_kernel(100, 20, 370)
+        'dense'
+        """
+        return auto_kernel(n_inputs, n_outputs, n_edges)
+
+    def reset_parameters(self, generator=None):
+        """Draw weights and biases from ``U(-1/sqrt(d_j), 1/sqrt(d_j))``.
+
+        Parameters
+        ----------
+        generator : torch.Generator, default=None
+            Source of the draws (weights first, then biases); ``None`` uses
+            torch's global generator, so ``torch.Generator().manual_seed(s)``
+            gives the same weights as ``torch.manual_seed(s)``.
+        """
         fan_in = torch.bincount(self.cols, minlength=self.out_features).clamp(min=1)
         bound = 1.0 / fan_in.float().sqrt()
         with torch.no_grad():
-            self.weight.uniform_(-1.0, 1.0).mul_(bound[self.cols])
-            self.bias.uniform_(-1.0, 1.0).mul_(bound)
+            self.weight.uniform_(-1.0, 1.0, generator=generator).mul_(bound[self.cols])
+            self.bias.uniform_(-1.0, 1.0, generator=generator).mul_(bound)
 
     def forward_feature_major(self, x_t):
         """Apply the layer to inputs of shape ``(n_inputs, batch)``.
 
-        Returns the pre-activations, shape ``(n_outputs, batch)``. Under
-        ``torch.func`` transforms (``jvp``, ``grad``, ``jacrev``, ``vmap``),
-        which cannot build CSR tensors from their wrapped inputs, the same
-        product is computed by a gather and ``index_add`` over the edges.
+        Returns the pre-activations, shape ``(n_outputs, batch)``. The dense
+        kernel is plain differentiable torch operations. The CSR kernel,
+        under ``torch.func`` transforms (``jvp``, ``grad``, ``jacrev``,
+        ``vmap``), which cannot build CSR tensors from their wrapped inputs,
+        computes the same product by a gather and ``index_add`` over the
+        edges.
         """
+        if self.active_kernel == "dense":
+            return torch.addmm(self.bias[:, None], self.dense_weight_t(), x_t)
         if torch._C._are_functorch_transforms_active():
             products = self.weight[:, None] * x_t[self.rows]
             out = x_t.new_zeros(self.out_features, x_t.shape[1])
@@ -160,6 +286,16 @@ class SparseLinear(nn.Module):
             x_t.contiguous(), self.weight, self.bias,
             self.crow, self.col, self.crow_t, self.col_t, self.perm,
         )
+
+    def dense_weight_t(self):
+        """The weights scattered into a dense ``(n_outputs, n_inputs)`` tensor.
+
+        Differentiable: the gradient of a function of this matrix reaches
+        ``weight`` by a gather of its masked entries.
+        """
+        flat = self.weight.new_zeros(self.out_features * self.in_features)
+        flat = flat.scatter(0, self.dense_index, self.weight)
+        return flat.view(self.out_features, self.in_features)
 
     def forward(self, x):
         """Apply the layer to inputs of shape ``(batch, n_inputs)``."""
@@ -179,8 +315,17 @@ class SparseLinear(nn.Module):
     def extra_repr(self):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"n_edges={self.n_edges}"
+            f"n_edges={self.n_edges}, kernel={self.active_kernel!r}"
         )
+
+    def __setstate__(self, state):
+        # layers pickled before the kernels existed have neither the kernel
+        # nor the dense index
+        super().__setstate__(state)
+        if "_kernel" not in self.__dict__:
+            self._kernel = "auto"
+        if "dense_index" not in self._buffers:
+            self._register_dense_index()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Loading weights saved from another mask would silently rewire the
@@ -241,17 +386,40 @@ class DenseMaskedLinear(nn.Module):
 
     @classmethod
     def from_sparse(cls, layer):
-        """A dense-masked copy of a :class:`SparseLinear` with equal weights."""
+        """A dense-masked copy of a :class:`SparseLinear`: equal weights, dtype and device."""
         mask = sp.csr_matrix(
             (np.ones(layer.n_edges), layer.col.cpu().numpy(), layer.crow.cpu().numpy()),
             shape=(layer.in_features, layer.out_features),
         )
-        dense = cls(mask)
+        dense = cls(mask).to(device=layer.weight.device, dtype=layer.weight.dtype)
         with torch.no_grad():
             dense.weight.zero_()
             dense.weight[layer.rows, layer.cols] = layer.weight.detach()
             dense.bias.copy_(layer.bias.detach())
         return dense
+
+
+def auto_kernel(n_inputs, n_outputs, n_edges):
+    """The kernel ``"auto"`` picks for a layer: ``"dense"`` or ``"csr"``.
+
+    Dense when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES`` (2**17), or
+    when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES_DENSE`` (2**21) and at
+    least ``DENSE_MIN_DENSITY`` (20 %) of the pairs are edges; CSR
+    otherwise. See :class:`SparseLinear` for the measurements.
+
+    Examples
+    --------
+    >>> auto_kernel(100, 20, 370), auto_kernel(20_000, 3_906, 80_048)
+    ('dense', 'csr')
+    >>> auto_kernel(1_000, 200, 2_000), auto_kernel(1_000, 200, 40_000)
+    ('csr', 'dense')
+    """
+    pairs = n_inputs * n_outputs
+    if pairs <= DENSE_MAX_ENTRIES:
+        return "dense"
+    if pairs <= DENSE_MAX_ENTRIES_DENSE and n_edges >= DENSE_MIN_DENSITY * pairs:
+        return "dense"
+    return "csr"
 
 
 def init_bound(fan_in):
