@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dis
+import contextlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -13,44 +13,52 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, ValidSplit
+from skorch.utils import to_tensor
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, validate_data
-from torch.utils.data import DataLoader, Subset
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
+from torch.utils.data import DataLoader
 
+from ._batches import SlicedBatches, sliceable
 from ._mask import resolve_mask
 from ._module import ACTIVATIONS, BINNModule
 from ._utils import seed_from, torch_seeded
-from .callbacks import DivergenceCheck, EarlyStopping, SignConstraint
+from .callbacks import DivergenceCheck, EarlyStopping, SignConstraint, StopTraining
 
 __all__ = ["BINNBase"]
 
 _MIN_VALIDATION_SAMPLES = 10
 
+# Predictions run the network on blocks of exactly this many rows (the last
+# one zero-padded): a dense matrix product rounds differently for different
+# numbers of rows, so fixed blocks make every sample's prediction independent
+# of how many samples arrive together.
+_INFERENCE_ROWS = 256
 
-class _HoldoutSplit:
-    """Hold out a fixed, seeded part of the training data for validation."""
 
-    def __init__(self, fraction, stratify, random_state):
-        self.fraction = fraction
-        self.stratify = stratify
-        self.random_state = random_state
+class _HoldoutSplit(ValidSplit):
+    """skorch's ``ValidSplit``, stratified by labels the estimator chooses.
 
-    def __call__(self, dataset, y=None, **fit_params):
-        idx_train, idx_valid = train_test_split(
-            np.arange(len(dataset)),
-            test_size=self.fraction,
-            stratify=self.stratify,
-            random_state=self.random_state,
-        )
-        return Subset(dataset, idx_train), Subset(dataset, idx_valid)
+    skorch stratifies by the ``y`` it is handed; a survival target is
+    stratified by its event indicator and an encoded class target by its
+    codes, which the estimator passes here as ``labels`` (``None``: not
+    stratified).
+    """
+
+    def __init__(self, fraction, labels, random_state):
+        super().__init__(cv=fraction, stratified=labels is not None, random_state=random_state)
+        self.labels = labels
+
+    def __call__(self, dataset, y=None, groups=None, **fit_params):
+        return super().__call__(dataset, self.labels, groups)
 
 
 class BINNBase(NeuralNet):
@@ -242,7 +250,7 @@ class BINNBase(NeuralNet):
         return []
 
     # ------------------------------------------------------------- components
-    def initialize_module(self):
+    def _module_kwargs(self):
         kwargs = {
             "mask": self.mask_,
             "n_outputs": self._n_outputs,
@@ -254,8 +262,7 @@ class BINNBase(NeuralNet):
             "head_dropout": self.head_dropout,
         }
         kwargs.update(self.get_params_for("module"))
-        self.module_ = self.module(**kwargs)
-        return self
+        return kwargs
 
     def initialize_criterion(self):
         criterion = self.criterion if self.criterion is not None else self._default_criterion()
@@ -263,20 +270,29 @@ class BINNBase(NeuralNet):
         return self
 
     def get_iterator(self, dataset, training=False):
-        """skorch's data loader, shuffling training batches unless told otherwise.
+        """Batches sliced from tensors, shuffling training batches unless told otherwise.
 
-        skorch's default ``DataLoader`` keeps the batch order fixed; like
-        scikit-learn's ``MLPRegressor``, BINN estimators reshuffle the training
-        samples every epoch (seeded by ``random_state``). Pass
-        ``iterator_train__shuffle=False`` for a fixed order.
+        Like scikit-learn's ``MLPRegressor``, BINN estimators reshuffle the
+        training samples every epoch (seeded by ``random_state``); pass
+        ``iterator_train__shuffle=False`` for a fixed order. With skorch's
+        default ``DataLoader`` and ``Dataset`` the batches are sliced from
+        tensors held in memory (:class:`~sklearn_binn._batches.SlicedBatches`)
+        instead of fetched and collated sample by sample; a user's own
+        ``iterator_train``/``iterator_valid``, ``dataset`` or loader options
+        (``iterator_train__num_workers``, ...) go through skorch's path.
         """
-        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
         if training:
             kwargs.setdefault("shuffle", True)
         kwargs.setdefault("batch_size", self.batch_size)
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
-        iterator = self.iterator_train if training else self.iterator_valid
+        iterator = getattr(self, prefix)
+        parts = sliceable(dataset)
+        if iterator is DataLoader and set(kwargs) <= {"shuffle", "batch_size"} and parts:
+            generator = getattr(self, "_generator", None)  # None: torch's global one
+            return SlicedBatches(*parts, generator=generator, **kwargs)
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -347,6 +363,7 @@ class BINNBase(NeuralNet):
 
     def _validate_X(self, X, reset):
         """Validate ``X``; after fit also select the mask's genes, in the mask's order."""
+        _reject_lazy_frame(X, type(self).__name__)
         if not reset:
             X = self._align_columns(X)
         X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
@@ -389,6 +406,7 @@ class BINNBase(NeuralNet):
         self
         """
         self._check_params()
+        _reject_lazy_frame(X, type(self).__name__)
         columns = _string_columns(X)
         X = self._validate_X(X, reset=True)
         mask, input_columns = self._resolve_fit_mask(columns, X.shape[1])
@@ -406,10 +424,9 @@ class BINNBase(NeuralNet):
         X = self._attach_pathway_targets(X, pathway_targets)
         seed = seed_from(self.random_state)
         self._split = self._make_split(n_samples, seed)
-        with torch_seeded(seed, self.device):
+        with self._random_source(seed):
             if not self.warm_start or not self.initialized_:
                 self.initialize()
-            self.module_.keep_activations = isinstance(X, dict)
             self._train(X, y, _routing_method="fit", **fit_params)
         return self
 
@@ -428,31 +445,106 @@ class BINNBase(NeuralNet):
         y = self._prepare_target(y, len(X), reset=False)
         seed = seed_from(self.random_state) + len(self.history_)
         self._split = self._make_split(len(X), seed)
-        with torch_seeded(seed, self.device):
+        with self._random_source(seed):
             self._train(X, y, _routing_method="partial_fit", **fit_params)
         return self
 
-    def _train(self, X, y, **fit_params):
-        """skorch's training loop, stopped by callbacks but not by the user.
+    @contextlib.contextmanager
+    def _random_source(self, seed):
+        """Where a fit's random draws come from, seeded by ``seed``.
 
-        skorch's ``partial_fit`` treats every ``KeyboardInterrupt`` as "stop
-        training" -- the way early stopping ends a fit -- so a Ctrl-C (or a
-        SIGINT sent to a study) would silently return a half-trained model.
-        Here only an interrupt raised by a callback stops training quietly; a
-        user's interrupt propagates.
+        Initialisation and shuffling draw from the estimator's own
+        ``torch.Generator``, in the order the old global-seeded path drew
+        them, so the results are the same bit for bit and torch's global
+        generator is neither read nor changed: fits in several threads do
+        not disturb each other. Dropout can only draw from torch's global
+        generator, and a user's own module, dataset or loader may too, as
+        may a callback that says so (``draws_from_global_rng = True``); such
+        fits seed the global generator for their duration and restore it
+        after, which is not thread-safe.
         """
-        self.notify("on_train_begin", X=X, y=y)
+        if self._needs_global_rng():
+            self._generator = None
+            with torch_seeded(seed, self.device):
+                yield
+            return
+        self._generator = torch.Generator().manual_seed(seed)
         try:
-            self.fit_loop(X, y, **fit_params)
+            yield
+        finally:
+            del self._generator  # a Generator is no model state (nor picklable everywhere)
+
+    def _needs_global_rng(self):
+        own_loaders = self.iterator_train is DataLoader and self.iterator_valid is DataLoader
+        own_loaders = own_loaders and self.dataset is Dataset
+        options = {*self.get_params_for("iterator_train"), *self.get_params_for("iterator_valid")}
+        own_loaders = own_loaders and options <= {"shuffle", "batch_size"}
+        dropout = self.dropout > 0 or self.head_dropout > 0
+        callbacks = [cb[-1] if isinstance(cb, tuple) else cb for cb in self.callbacks or []]
+        # a callback that seeds torch's global generator itself (PublishedInit)
+        # wants the batches drawn from it, as DataLoader draws them
+        seeds_global = any(getattr(cb, "draws_from_global_rng", False) for cb in callbacks)
+        return dropout or seeds_global or not own_loaders or not _draws_from_generator(self.module)
+
+    def _train(self, X, y, **fit_params):
+        """skorch's own training loop (``NeuralNet.partial_fit``), user interrupts kept.
+
+        skorch ends a fit quietly on any ``KeyboardInterrupt``, so a Ctrl-C
+        (or a SIGINT sent to a study) would silently return a half-trained
+        model. :meth:`fit_loop` lets :class:`~sklearn_binn.callbacks.StopTraining`
+        through to skorch and carries any other interrupt past it, re-raised
+        here.
+        """
+        try:
+            NeuralNet.partial_fit(self, X, y, **fit_params)
+        except _UserInterrupt as wrapped:
+            raise wrapped.interrupt from None
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's epoch loop; only a callback's stop signal ends it quietly.
+
+        Returns
+        -------
+        self
+        """
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise
         except KeyboardInterrupt as exc:
-            if not _raised_by_callback(exc):
+            raise _UserInterrupt(exc) from None
+
+    def notify(self, method_name, **cb_kwargs):
+        """skorch's callback dispatch; a skorch early stopping's interrupt means "stop".
+
+        skorch's own :class:`skorch.callbacks.EarlyStopping` raises a plain
+        ``KeyboardInterrupt`` when its patience runs out; that (and only that)
+        becomes :class:`~sklearn_binn.callbacks.StopTraining`.
+        """
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, StopTraining) or not _patience_ran_out(self):
                 raise
-        self.notify("on_train_end", X=X, y=y)
+            raise StopTraining from None
+
+    def initialize_module(self):
+        """Build the module; its weights drawn from the estimator's own generator."""
+        generator = getattr(self, "_generator", None)
+        if generator is None:
+            self.module_ = self.module(**self._module_kwargs())
+            return self
+        # torch draws a first set of weights at construction: let those draws
+        # leave no trace on the global generator, then draw the real ones
+        with torch.random.fork_rng(devices=[]):
+            self.module_ = self.module(**self._module_kwargs())
+        self.module_.reset_parameters(generator=generator)
+        return self
 
     def _attach_pathway_targets(self, X, pathway_targets):
         """Bundle pathway targets with X as skorch's dict input, keyed by node."""
         if pathway_targets is None:
-            self._supervised_nodes = None
+            self._supervised_columns = None
             return X
         if not isinstance(pathway_targets, pd.DataFrame):
             raise TypeError(
@@ -477,13 +569,14 @@ class BINNBase(NeuralNet):
                        "names nodes in several layers; rename them.")
                 )
             nodes.append(places[0])
+        offsets = np.cumsum([0, *(len(names) for names in self.mask_.node_names)])
         try:
             targets = np.array(pathway_targets.to_numpy(dtype=np.float32), copy=True)
         except (TypeError, ValueError) as exc:
             raise ValueError("pathway_targets must be numeric (NaN where unknown).") from exc
         if np.isinf(targets).any():
             raise ValueError("pathway_targets contains infinity; use NaN for unknown entries.")
-        self._supervised_nodes = nodes
+        self._supervised_columns = torch.as_tensor([offsets[k] + j for k, j in nodes])
         return {"X": X, "pathway_targets": targets}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -492,12 +585,12 @@ class BINNBase(NeuralNet):
         The validation loss is the same objective on the held-out samples, so
         early stopping watches what training optimises.
         """
+        y_pred, activations = y_pred if isinstance(y_pred, tuple) else (y_pred, None)
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if self.edge_l1:
             loss = loss + self.edge_l1 * sum(w.abs().sum() for w in self.module_.edge_parameters())
         if isinstance(X, dict) and self.supervision_weight:
-            acts = self.module_.last_activations
-            supervised = torch.stack([acts[k][j] for k, j in self._supervised_nodes], dim=1)
+            supervised = activations[:, self._supervised_columns]
             targets = torch.as_tensor(X["pathway_targets"], device=supervised.device)
             loss = loss + self.supervision_weight * _correlation_loss(supervised, targets)
         return loss
@@ -520,11 +613,34 @@ class BINNBase(NeuralNet):
 
     # ------------------------------------------------------------- inference
     def _raw_output(self, X):
-        """Validated X -> network outputs as a float64 numpy array."""
+        """Validated X -> network outputs as a float64 numpy array.
+
+        The network runs on blocks of a fixed number of rows, so a sample's
+        prediction does not depend on which samples come with it.
+        """
         check_is_fitted(self)
-        if not isinstance(X, torch.utils.data.Dataset):  # skorch passes its own datasets
-            X = self._validate_X(X, reset=False)
-        return self.forward(X, training=False, device="cpu").double().numpy()
+        if isinstance(X, torch.utils.data.Dataset):  # skorch's scoring passes its datasets
+            out = self.forward(X, training=False, device="cpu")
+            return (out[0] if isinstance(out, tuple) else out).double().numpy()
+        X = torch.as_tensor(self._validate_X(X, reset=False))
+        self.module_.eval()
+        blocks = []
+        with torch.no_grad():
+            for start in range(0, len(X), _INFERENCE_ROWS):
+                block = X[start : start + _INFERENCE_ROWS]
+                n_rows = len(block)
+                if n_rows < _INFERENCE_ROWS:
+                    padding = block.new_zeros(_INFERENCE_ROWS - n_rows, block.shape[1])
+                    block = torch.cat([block, padding])
+                out = self.module_(to_tensor(block, device=self.device))
+                blocks.append(out[:n_rows].to("cpu", torch.float64))
+        if not blocks:
+            return np.empty((0, self._n_outputs))
+        return torch.cat(blocks).numpy()
+
+    @available_if(lambda self: False)
+    def predict_proba(self, X):
+        """Not available: only a classifier has class probabilities."""
 
     # ---------------------------------------------------------------- reading
     def get_weights(self, *, include_output=False, as_frame=False):
@@ -608,26 +724,25 @@ class BINNBase(NeuralNet):
         return self.mask_.n_edges
 
 
-def _raised_by_callback(exc):
-    """Whether a ``KeyboardInterrupt`` was raised on purpose by a callback.
+class _UserInterrupt(Exception):
+    """Carries a user's ``KeyboardInterrupt`` past skorch's quiet stop."""
 
-    Two things must hold: the exception passed through ``NeuralNet.notify``
-    (it came from a callback), and the innermost frame stopped on an explicit
-    ``raise`` statement. The second tells a callback's "stop training" from a
-    real Ctrl-C or SIGINT that happens to arrive while a callback (scoring,
-    logging) is running: Python delivers a signal between ordinary
-    instructions (calls, loop jumps), never on a ``raise``.
-    """
-    tb = exc.__traceback__
-    through_notify = False
-    while tb is not None:
-        through_notify = through_notify or tb.tb_frame.f_code is NeuralNet.notify.__code__
-        innermost = tb
-        tb = tb.tb_next
-    if not through_notify:
-        return False
-    code = innermost.tb_frame.f_code.co_code
-    return dis.opname[code[innermost.tb_lasti]] == "RAISE_VARARGS"
+    def __init__(self, interrupt):
+        super().__init__("training interrupted by the user")
+        self.interrupt = interrupt
+
+
+def _patience_ran_out(net):
+    """Whether one of the net's skorch early-stopping callbacks has run out of patience."""
+    return any(
+        isinstance(cb, SkorchEarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+        for _, cb in getattr(net, "callbacks_", [])
+    )
+
+
+def _draws_from_generator(module):
+    """Whether ``module`` (a class) can draw its weights from a given generator."""
+    return isinstance(module, type) and issubclass(module, BINNModule)
 
 
 def _correlation_loss(acts, targets):
@@ -647,7 +762,7 @@ def _correlation_loss(acts, targets):
     return (1.0 - corr[usable]).mean()
 
 
-def _check_target(estimator, y, n_samples):
+def check_target(estimator, y, n_samples):
     """Common checks on ``y``: present and one entry per sample."""
     if y is None:
         raise ValueError(
@@ -660,6 +775,16 @@ def _check_target(estimator, y, n_samples):
             f"{n_samples} samples but y has {n_y}."
         )
     return np.asarray(y)
+
+
+def _reject_lazy_frame(X, estimator_name):
+    """A lazy query (polars' ``LazyFrame``) holds no data yet: say how to get it."""
+    kind = type(X)
+    if kind.__name__ == "LazyFrame" and kind.__module__.split(".")[0] == "polars":
+        raise TypeError(
+            f"{estimator_name} got a polars LazyFrame, a query that holds no data "
+            "yet; call X.collect() to run it and pass the resulting DataFrame."
+        )
 
 
 def _string_columns(X):

@@ -13,7 +13,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BINNBase, _check_target
+from ._base import BINNBase, check_target
 from ._docstrings import fill_parameters
 
 __all__ = ["BINNClassifier"]
@@ -73,7 +73,7 @@ class BINNClassifier(ClassifierMixin, BINNBase):
     """
 
     def _prepare_target(self, y, n_samples, reset):
-        y = _check_target(self, y, n_samples)
+        y = check_target(self, y, n_samples)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if reset:

@@ -60,7 +60,12 @@ _TEMPLATE = """\
     device : str, default="cpu"
     random_state : int, RandomState or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split;
-        the same value gives the same model.
+        the same value gives the same model. Initialisation and shuffling
+        draw from the estimator's own ``torch.Generator``, so fits running
+        in several threads give what they give alone. Dropout has no
+        generator of its own in torch: a fit with dropout (or with a user's
+        own module, dataset or loader) seeds torch's global generator while
+        it runs and restores it after, which is not thread-safe.
     criterion : torch loss class, default=None
         {criterion}
     module : torch module class, default=BINNModule

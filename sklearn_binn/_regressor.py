@@ -7,10 +7,9 @@ from functools import partial
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
-from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_array
 
-from ._base import BINNBase, _check_target
+from ._base import BINNBase, check_target
 from ._docstrings import fill_parameters
 
 __all__ = ["BINNRegressor"]
@@ -59,7 +58,7 @@ class BINNRegressor(RegressorMixin, BINNBase):
 
     def _prepare_target(self, y, n_samples, reset):
         y = check_array(
-            _check_target(self, y, n_samples), ensure_2d=False,
+            check_target(self, y, n_samples), ensure_2d=False,
             dtype=[np.float64, np.float32], input_name="y",
         )
         if y.ndim > 2:
@@ -85,10 +84,6 @@ class BINNRegressor(RegressorMixin, BINNBase):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-    @available_if(lambda self: False)
-    def predict_proba(self, X):
-        """Not available: a regressor has no class probabilities."""
 
     def _default_criterion(self):
         return torch.nn.MSELoss

@@ -5,9 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-import torch
 from skorch.callbacks import EpochScoring
-from skorch.dataset import Dataset
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -16,12 +14,10 @@ from sksurv.exceptions import NoComparablePairException
 from sksurv.linear_model.coxph import BreslowEstimator
 from sksurv.metrics import concordance_index_censored
 from sksurv.util import check_y_survival
-from torch.utils.data import DataLoader
 
-from ._base import BINNBase, _check_target
+from ._base import BINNBase, check_target
 from ._docstrings import fill_parameters
 from ._cox import CoxPHLoss
-from ._module import BINNModule
 
 __all__ = ["BINNSurvival"]
 
@@ -125,90 +121,15 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
         "ties": [StrOptions({"efron", "breslow"})],
     }
 
-    def __init__(
-        self,
-        mask,
-        *,
-        depth=None,
-        activation="tanh",
-        dropout=0.0,
-        batch_norm=False,
-        head_layer_sizes=(),
-        head_activation="relu",
-        head_dropout=0.0,
-        missing_genes="raise",
-        edge_l1=0.0,
-        edge_sign=None,
-        supervision_weight=1.0,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=200,
-        batch_size=128,
-        train_split="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        callbacks=None,
-        warm_start=False,
-        verbose=0,
-        device="cpu",
-        random_state=None,
-        criterion=None,
-        module=BINNModule,
-        iterator_train=DataLoader,
-        iterator_valid=DataLoader,
-        dataset=Dataset,
-        predict_nonlinearity="auto",
-        compile=False,
-        use_caching="auto",
-        torch_load_kwargs=None,
-        ties="efron",
-        **kwargs,
-    ):
-        super().__init__(
-            mask,
-            depth=depth,
-            activation=activation,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            head_layer_sizes=head_layer_sizes,
-            head_activation=head_activation,
-            head_dropout=head_dropout,
-            missing_genes=missing_genes,
-            edge_l1=edge_l1,
-            edge_sign=edge_sign,
-            supervision_weight=supervision_weight,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            verbose=verbose,
-            device=device,
-            random_state=random_state,
-            criterion=criterion,
-            module=module,
-            iterator_train=iterator_train,
-            iterator_valid=iterator_valid,
-            dataset=dataset,
-            predict_nonlinearity=predict_nonlinearity,
-            compile=compile,
-            use_caching=use_caching,
-            torch_load_kwargs=torch_load_kwargs,
-            **kwargs,
-        )
+    def __init__(self, mask, *, ties="efron", **kwargs):
+        super().__init__(mask, **kwargs)
         self.ties = ties
 
     # ------------------------------------------------------------- hooks
     def _prepare_target(self, y, n_samples, reset):
         # ``reset`` does not matter here: a survival target encodes nothing
         # that must stay fixed between calls
-        event, time = _check_survival_y(_check_target(self, y, n_samples), type(self).__name__)
+        event, time = _check_survival_y(check_target(self, y, n_samples), type(self).__name__)
         self._train_target = (event, time)
         self._n_outputs = 1
         # the partial likelihood sees only the order and ties of the times:
@@ -365,7 +286,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
         -------
         cindex : float
         """
-        _check_survival_y(_check_target(self, y, _num_samples(X)), type(self).__name__)
+        _check_survival_y(check_target(self, y, _num_samples(X)), type(self).__name__)
         return super().score(X, y)
 
     def _fitted_baseline(self):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
 import torch
 
 from skorch.callbacks import Callback
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
 
-__all__ = ["DivergenceCheck", "EarlyStopping", "SignConstraint", "edge_signs"]
+__all__ = ["DivergenceCheck", "EarlyStopping", "SignConstraint", "StopTraining", "edge_signs"]
 
 
 class DivergenceCheck(Callback):
@@ -46,12 +46,34 @@ class DivergenceCheck(Callback):
             )
 
 
-class EarlyStopping(Callback):
-    """Stop training when a loss stops improving, and keep the best weights.
+class StopTraining(KeyboardInterrupt):
+    """Raised by a callback to end training quietly, keeping the model.
 
-    Unlike skorch's callback of the same name, ``monitor="auto"`` watches the
-    validation loss when the net has a validation split and the training loss
-    otherwise, so one default serves both.
+    skorch ends a fit quietly on any ``KeyboardInterrupt`` raised inside it,
+    which would also swallow a user's Ctrl-C. BINN estimators end quietly only
+    on this subclass; a plain ``KeyboardInterrupt`` (the user's) propagates.
+    skorch's own :class:`skorch.callbacks.EarlyStopping` raises a plain one
+    when its patience runs out: the estimators recognise that case by the
+    callback's state and treat it as this signal.
+
+    Examples
+    --------
+    >>> from skorch.callbacks import Callback
+    >>> from sklearn_binn.callbacks import StopTraining
+    >>> class StopAfterThree(Callback):
+    ...     def on_epoch_end(self, net, **kwargs):
+    ...         if len(net.history) == 3:
+    ...             raise StopTraining
+    """
+
+
+class EarlyStopping(SkorchEarlyStopping):
+    """skorch's early stopping that picks the loss it watches and keeps the best weights.
+
+    A subclass of :class:`skorch.callbacks.EarlyStopping` with one addition:
+    ``monitor="auto"`` watches the validation loss when the net has a
+    validation split and the training loss otherwise, so one default serves
+    both. It ends training with :class:`StopTraining`.
 
     Parameters
     ----------
@@ -60,17 +82,21 @@ class EarlyStopping(Callback):
     patience : int, default=10
         Epochs without improvement before stopping.
     threshold : float, default=1e-4
-        Minimum relative improvement: a new loss counts when it is below
-        ``best - threshold * |best|``.
+        Minimum improvement: with ``threshold_mode="rel"`` a new loss counts
+        when it is below ``best - threshold * best``.
+    threshold_mode : {"rel", "abs"}, default="rel"
+    lower_is_better : bool, default=True
+    sink : callable, default=print
+        Where the stopping message goes (when the net is verbose).
     load_best : bool, default=True
         Restore the weights of the best epoch when training ends.
 
     Attributes
     ----------
-    best_score_ : float
-    best_epoch_ : int
     monitor_ : str
         The key actually watched.
+    best_epoch_ : int
+    misses_ : int
 
     Examples
     --------
@@ -79,48 +105,39 @@ class EarlyStopping(Callback):
     5
     """
 
-    def __init__(self, monitor="auto", patience=10, threshold=1e-4, load_best=True):
-        self.monitor = monitor
-        self.patience = patience
-        self.threshold = threshold
-        self.load_best = load_best
+    def __init__(self, monitor="auto", patience=10, threshold=1e-4, threshold_mode="rel",
+                 lower_is_better=True, sink=print, load_best=True):
+        super().__init__(
+            monitor=monitor, patience=patience, threshold=threshold,
+            threshold_mode=threshold_mode, lower_is_better=lower_is_better, sink=sink,
+            load_best=load_best,
+        )
 
     def on_train_begin(self, net, **kwargs):
-        self.best_score_ = math.inf
-        self.best_epoch_ = 0
-        self.misses_ = 0
+        super().on_train_begin(net, **kwargs)
         self.monitor_ = None
-        self._best_state = None
 
     def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
         if self.monitor_ is None:
+            row = net.history[-1]
             if self.monitor != "auto":
                 self.monitor_ = self.monitor
             else:
                 self.monitor_ = "valid_loss" if "valid_loss" in row else "train_loss"
-        score = row[self.monitor_]
-        improved = not math.isfinite(self.best_score_) or (
-            score < self.best_score_ - self.threshold * abs(self.best_score_)
-        )
-        if improved:
-            self.best_score_, self.best_epoch_, self.misses_ = score, row["epoch"], 0
-            if self.load_best:
-                self._best_state = copy.deepcopy(net.module_.state_dict())
-        else:
-            self.misses_ += 1
-        if self.misses_ >= self.patience:
-            if net.verbose:
-                print(
-                    f"Stopping since {self.monitor_} has not improved in the last "
-                    f"{self.patience} epochs (best {self.best_score_:.6f} at epoch "
-                    f"{self.best_epoch_})."
-                )
-            raise KeyboardInterrupt
+        # skorch's rule reads ``monitor``: show it the resolved key for this call
+        configured, self.monitor = self.monitor, self.monitor_
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            if self.misses_ >= self.patience:  # skorch's stop, not a user's Ctrl-C
+                raise StopTraining from None
+            raise
+        finally:
+            self.monitor = configured
 
     def on_train_end(self, net, **kwargs):
-        if self.load_best and self._best_state is not None:
-            net.module_.load_state_dict(self._best_state)
+        if len(net.history):  # skorch's rule reads the last epoch; a 0-epoch fit has none
+            super().on_train_end(net, **kwargs)
 
 
 class SignConstraint(Callback):

@@ -1,8 +1,12 @@
 """BINNClassifier and BINNRegressor as scikit-learn estimators."""
 
+import gc
 import os
 import pickle
 import signal
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import numpy as np
@@ -257,16 +261,33 @@ def test_docstring_documents_every_parameter(Estimator):
 
 def test_training_batches_are_shuffled_by_default(mask, data):
     X, y = data
-    reg = BINNRegressor(mask, max_epochs=1, random_state=0).fit(X, y)
-    assert reg.get_iterator(reg.get_dataset(X, y), training=True).sampler.__class__.__name__ == (
-        "RandomSampler"
-    )
+    reg = BINNRegressor(mask, max_epochs=1, train_split=None, random_state=0).fit(X, y)
+    train = reg.get_iterator(reg.get_dataset(X, y), training=True)
+    assert train.shuffle
+    first, second = ([yb.numpy().copy() for _, yb in train] for _ in range(2))
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))  # new order
+    assert np.array_equal(np.sort(np.concatenate(first)), np.sort(y))  # every sample once
     fixed = BINNRegressor(mask, max_epochs=1, iterator_train__shuffle=False, random_state=0)
     fixed.fit(X, y)
-    assert type(fixed.get_iterator(fixed.get_dataset(X, y), training=True).sampler).__name__ == (
-        "SequentialSampler"
-    )
-    assert type(reg.get_iterator(reg.get_dataset(X, y)).sampler).__name__ == "SequentialSampler"
+    batches = fixed.get_iterator(fixed.get_dataset(X, y), training=True)
+    assert np.array_equal(np.concatenate([yb.numpy() for _, yb in batches]), y)
+    assert not reg.get_iterator(reg.get_dataset(X, y)).shuffle
+
+
+def test_sliced_batches_train_as_skorchs_dataloader_did(mask, data):
+    """Batches sliced from tensors give the fit that DataLoader's per-sample path gives."""
+    X, y = data
+    fast = BINNRegressor(mask, max_epochs=3, batch_size=32, random_state=0).fit(X, y)
+    # a DataLoader subclass is a user's own iterator: skorch's per-sample path
+    slow = BINNRegressor(mask, max_epochs=3, batch_size=32, random_state=0,
+                         iterator_train=_OwnLoader, iterator_valid=_OwnLoader).fit(X, y)
+    assert type(slow.get_iterator(slow.get_dataset(X, y), training=True)) is _OwnLoader
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters()):
+        assert torch.equal(a, b)
+
+
+class _OwnLoader(torch.utils.data.DataLoader):
+    """A user's own loader class (identical behaviour to DataLoader)."""
 
 
 def test_user_interrupt_propagates_but_early_stopping_stops_quietly(mask, data):
@@ -309,3 +330,73 @@ def test_sigint_arriving_inside_a_callback_propagates(mask, data):
     foreign = BINNRegressor(mask, max_epochs=300, n_iter_no_change=None, random_state=0,
                             callbacks=[SkorchEarlyStopping(patience=1, threshold=0.5)])
     assert len(foreign.fit(X, y).history_) < 300
+
+
+def test_fits_in_two_threads_give_what_they_give_alone(mask, data):
+    """No fit reads torch's global generator: threads cannot disturb each other."""
+    X, y = data
+    params = dict(max_epochs=5, batch_size=16, random_state=0)
+    alone = [BINNRegressor(mask, **params, lr=lr).fit(X, y).predict(X) for lr in (1e-3, 1e-2)]
+    racing = [BINNRegressor(mask, **params, lr=lr) for lr in (1e-3, 1e-2)]
+    barrier = threading.Barrier(2)
+
+    def fit(est):
+        barrier.wait()
+        for _ in range(3):  # interleave draws: another fit in between each time
+            est.fit(X, y)
+            torch.rand(7)  # and the global generator advanced meanwhile
+        return est.predict(X)
+
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fit, racing))
+    for a, b in zip(alone, together):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_supervised_model_keeps_no_activations(mask, data):
+    """Pathway supervision reads activations from the module's output, not its state."""
+    X, y = data
+    names = list(PathwayMask(mask).node_names[0][:2])
+    targets = pd.DataFrame(np.random.default_rng(0).normal(size=(len(X), 2)), columns=names)
+    est = BINNRegressor(mask, max_epochs=3, random_state=0).fit(X, y, pathway_targets=targets)
+    restored = pickle.loads(pickle.dumps(est))
+    parameters = {id(p) for p in restored.module_.parameters()}
+    seen, stack, tensors = set(), [restored], []
+    while stack:  # every object reachable from the estimator
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (str, bytes, type, types.ModuleType)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, torch.Tensor):
+            tensors.append(obj)
+            continue
+        stack.extend(gc.get_referents(obj))
+    assert tensors
+    graph = [t for t in tensors if t.grad_fn is not None]
+    loose = [t for t in tensors if t.requires_grad and id(t) not in parameters]
+    assert not graph and not loose
+    assert not hasattr(restored.module_, "last_activations")
+
+
+def test_lazy_frame_gets_a_clear_error(mask, data):
+    pl = pytest.importorskip("polars")
+    X, y = data
+    frame = pl.DataFrame(X, schema=[str(g) for g in PathwayMask(mask).feature_names])
+    with pytest.raises(TypeError, match=r"LazyFrame.*collect\(\)"):
+        BINNRegressor(mask, max_epochs=1).fit(frame.lazy(), y)
+    est = BINNRegressor(mask, max_epochs=1, random_state=0).fit(frame, y)
+    with pytest.raises(TypeError, match=r"LazyFrame.*collect\(\)"):
+        est.predict(frame.lazy())
+
+
+def test_kernel_is_a_module_parameter(mask, data):
+    """``module__kernel`` picks the layers' product; both train to the same model."""
+    X, y = data
+    fits = {
+        kernel: BINNRegressor(mask, max_epochs=3, module__kernel=kernel, random_state=0).fit(X, y)
+        for kernel in ("dense", "csr")
+    }
+    for kernel, est in fits.items():
+        assert {layer.active_kernel for layer in est.module_.pathway_layers} == {kernel}
+        assert f"kernel='{kernel}'" in repr(est.module_)
+    np.testing.assert_allclose(fits["dense"].predict(X), fits["csr"].predict(X), atol=1e-4)

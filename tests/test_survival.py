@@ -417,12 +417,14 @@ def test_clone_pickle_and_joblib_round_trips(fitted, data, tmp_path):
         )
 
 
-def test_signature_is_the_base_signature_plus_ties():
+def test_parameters_are_the_base_parameters_plus_ties():
     base = inspect.signature(BINNBase.__init__).parameters
     own = inspect.signature(BINNSurvival.__init__).parameters
-    assert [p for p in own if p != "ties"] == list(base)
-    assert all(own[name].default == base[name].default for name in base)
     assert own["ties"].default == "efron"
+    defaults = BINNSurvival(MASK).get_params(deep=False)
+    assert set(defaults) == {*base, "ties"} - {"self", "kwargs"}
+    assert all(defaults[name] == base[name].default for name in base
+               if name not in ("self", "mask", "kwargs"))
     params = BINNSurvival(MASK, ties="breslow", optimizer__weight_decay=0.1).get_params()
     assert params["ties"] == "breslow" and params["optimizer__weight_decay"] == 0.1
     assert clone(BINNSurvival(MASK, ties="breslow")).ties == "breslow"
