@@ -52,7 +52,7 @@ from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
 
-from sklearn_binn._utils import joblib_backend
+from sklearn_binn.parallel import joblib_backend
 
 __all__ = [
     "BACKENDS",

@@ -9,11 +9,11 @@ biologically-informed-neural-networks) draws a random, never-trained teacher
 inputs from a latent pathway model (seed 123), and trains students with the same
 wiring (Adam, lr 0.002, batch 512, 120 epochs, MSE on the teacher's output
 amplified to sd 6, seeds 9000, 9001, ...). This script rebuilds that recipe with
-``sklearn_binn`` (:class:`~sklearn_binn.PublishedTeacher`,
-:func:`~sklearn_binn.make_published_problem`, students are this package's
+``sklearn_binn.published`` (:class:`~sklearn_binn.published.PublishedTeacher`,
+:func:`~sklearn_binn.published.make_published_problem`, students are this package's
 ``BINNRegressor`` / ``BINNClassifier`` / ``BINNSurvival`` started by
-:class:`~sklearn_binn.PublishedInit`) and reports, per student, the study's
-metrics (:func:`~sklearn_binn.published_metrics`) beside this package's
+:class:`~sklearn_binn.published.PublishedInit`) and reports, per student, the study's
+metrics (:func:`~sklearn_binn.published.published_metrics`) beside this package's
 (:func:`~sklearn_binn.recovery_report`) and the chance level of untrained
 students. Parts (``--parts``):
 
@@ -73,19 +73,15 @@ from sklearn.metrics import r2_score
 from sksurv.metrics import concordance_index_censored
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells
-from sklearn_binn import (
-    BINNClassifier,
-    BINNRegressor,
-    BINNSurvival,
-    PathwayMask,
+from sklearn_binn import BINNClassifier, BINNRegressor, BINNSurvival, PathwayMask, recovery_report
+from sklearn_binn.datasets import make_overlapping_gene_sets, make_pathway_mask
+from sklearn_binn.published import (
     PublishedInit,
     PublishedTeacher,
     load_published_results,
     make_published_problem,
     published_metrics,
-    recovery_report,
 )
-from sklearn_binn.datasets import make_overlapping_gene_sets, make_pathway_mask
 
 STEM = "reproduce_published"
 EPOCHS = 120

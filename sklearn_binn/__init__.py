@@ -1,4 +1,13 @@
-"""Biologically informed neural networks for scikit-learn, and tests of what they learn."""
+"""Biologically informed neural networks for scikit-learn, and tests of what they learn.
+
+The estimators, masks, teacher data, recovery scorers and readers of a
+fitted BINN are imported from here; the torch building blocks from
+:mod:`sklearn_binn.modules`, callbacks from :mod:`sklearn_binn.callbacks`,
+figures from :mod:`sklearn_binn.plotting`, bundled and synthetic data from
+:mod:`sklearn_binn.datasets`, the published study's recipe from
+:mod:`sklearn_binn.published` and joblib backends from
+:mod:`sklearn_binn.parallel`.
+"""
 
 from ._attribution import node_importance, pathway_importance
 from ._classifier import BINNClassifier
@@ -12,15 +21,6 @@ from ._identifiability import (
     recovery_report,
 )
 from ._mask import PathwayMask
-from ._published import (
-    PublishedInit,
-    PublishedTeacher,
-    load_published_results,
-    make_published_problem,
-    published_activation_scores,
-    published_metrics,
-    published_weight_scores,
-)
 from ._randomize import randomize_mask
 from ._regressor import BINNRegressor
 from ._stability import StabilityReport, stability_report
@@ -37,24 +37,17 @@ __all__ = [
     "IdentifiabilityDiagnostic",
     "IdentifiabilityScorer",
     "PathwayMask",
-    "PublishedInit",
-    "PublishedTeacher",
     "RecoveryReport",
     "StabilityReport",
     "TeacherDataset",
     "align_to_teacher",
     "chance_level",
     "identifiability_diagnostic",
-    "load_published_results",
     "load_reactome",
     "make_pathway_mask",
-    "make_published_problem",
     "node_importance",
     "output_fit",
     "pathway_importance",
-    "published_activation_scores",
-    "published_metrics",
-    "published_weight_scores",
     "randomize_mask",
     "recovery_report",
     "stability_report",

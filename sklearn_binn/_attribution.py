@@ -2,14 +2,15 @@
 
 Attribution methods come from captum. Gene attributions use captum's plain
 methods on the network's input; pathway attributions use its layer methods
-on a pathway layer's output. Because :class:`~sklearn_binn.modules.BINNModule`
-runs its pathway layers feature-major through
-``SparseLinear.forward_feature_major`` (which module hooks never see) and
-applies its non-linearities as functions (which DeepLIFT cannot rewrite),
-the attribution runs on :class:`_AttributionNet`: the same forward pass,
-rebuilt from the module's own layers and parameters (shared, not copied),
-with one ``nn.Module`` activation per layer and an identity "tap" after
-each pathway layer for captum to hook.
+on a pathway layer's output. The network is run by the module's own
+``forward`` (:class:`_AttributionNet` only wraps it). Because
+:class:`~sklearn_binn.modules.BINNModule` runs its pathway layers
+feature-major through ``SparseLinear.forward_feature_major`` (which module
+hooks never see) and applies its non-linearities as functions (which
+DeepLIFT cannot rewrite), the wrapper stands in, for the duration of a
+forward pass, one ``nn.Module`` activation per layer (from the activation
+registry) for the module's activation function, followed on each pathway
+layer by an identity "tap" for captum to hook.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ._activations import REGISTRY
 from ._classifier import BINNClassifier
-from ._identifiability import _binn_step
+from ._network import binn_step
 from ._survival import BINNSurvival
 
 __all__ = ["pathway_importance", "node_importance", "ATTRIBUTION_METHODS"]
@@ -38,22 +40,22 @@ ATTRIBUTION_METHODS = (
     "activation_variance",
 )
 _PER_SAMPLE = ("integrated_gradients", "deeplift", "gradient_x_input")
-_ACTIVATION_MODULES = {
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "identity": nn.Identity,
-}
 # rows (samples x integration steps) per forward pass
 _ROWS_PER_PASS = 1024
 
 
 class _AttributionNet(nn.Module):
-    """A BINNModule's forward pass with hookable pathway outputs.
+    """A BINNModule run by its own forward pass, with hookable activations.
 
-    Computes exactly ``module(X)`` (in eval mode) times ``sign``, from the
-    module's own layers. ``taps[k]`` is an identity module whose output is
-    pathway layer ``k``'s activation, shape ``(batch, n_nodes)``.
+    Computes exactly ``module(X)`` times ``sign``: ``forward`` calls the
+    module. While it runs, the module's pathway activation function is
+    replaced by ``taps[k](acts[k](.))`` for the ``k``-th pathway layer it
+    activates (on the batch-major pre-activation) and its head activation
+    function by ``head_acts[i]``: ``acts`` and ``head_acts`` are ``nn.Module``
+    activations (what DeepLIFT's rescale rule hooks), ``taps[k]`` an identity
+    module whose output is pathway layer ``k``'s activation, shape
+    ``(batch, n_nodes)`` (what captum's layer methods hook). The module's
+    functions are restored after each pass.
     """
 
     def __init__(self, module, sign=1.0):
@@ -69,26 +71,60 @@ class _AttributionNet(nn.Module):
         self.taps = nn.ModuleList(nn.Identity() for _ in module.pathway_layers)
 
     def forward(self, X):
+        pathway = _Sequence(zip(self.acts, self.taps), "pathway")
+        head = _Sequence(self.head_acts, "head")
+
+        def pathway_activation(pre):  # feature-major (n_nodes, batch)
+            act, tap = pathway.next()
+            return tap(act(pre.T)).T
+
+        def head_activation(h):  # batch-major (batch, width)
+            return head.next()(h)
+
         module = self.module
-        h_t = X.to(module.output.weight.dtype).T
-        for layer, norm, act, tap in zip(
-            module.pathway_layers, module.batch_norms, self.acts, self.taps
-        ):
-            pre = layer.forward_feature_major(h_t).T
-            h = tap(act(norm(pre)))
-            h_t = h.T
-        for layer, act in zip(module.head_layers, self.head_acts):
-            h = act(layer(h))
-        return module.output(h) * self.sign
+        saved = module._act, module._head_act
+        module._act, module._head_act = pathway_activation, head_activation
+        try:
+            output = module(X)
+        finally:
+            module._act, module._head_act = saved
+        pathway.check_used()
+        head.check_used()
+        return output * self.sign
+
+
+class _Sequence:
+    """The per-layer activation modules, handed out in the order the layers run."""
+
+    def __init__(self, items, kind):
+        self.items, self.kind, self.used = list(items), kind, 0
+
+    def next(self):
+        if self.used == len(self.items):
+            raise RuntimeError(
+                f"The module applied its {self.kind} activation more often than it has "
+                f"{self.kind} layers ({len(self.items)}); attribution cannot tell its "
+                "layers apart."
+            )
+        self.used += 1
+        return self.items[self.used - 1]
+
+    def check_used(self):
+        if self.used != len(self.items):
+            raise RuntimeError(
+                f"The module applied its {self.kind} activation {self.used} times for "
+                f"{len(self.items)} {self.kind} layers; attribution cannot tell its layers "
+                "apart."
+            )
 
 
 def _activation_module(name):
-    if name not in _ACTIVATION_MODULES:
+    if name not in REGISTRY:
         raise ValueError(
-            f"Attribution supports the activations {sorted(_ACTIVATION_MODULES)}; "
+            f"Attribution supports the activations {sorted(REGISTRY)}; "
             f"the network uses {name!r}."
         )
-    return _ACTIVATION_MODULES[name]()
+    return REGISTRY[name].module()
 
 
 @contextlib.contextmanager
@@ -111,7 +147,7 @@ def _inference_mode(module):
 def _split_estimator(estimator):
     """``(preprocessing or None, final BINN step)`` of a fitted estimator or Pipeline."""
     try:
-        return _binn_step(estimator)
+        return binn_step(estimator)
     except TypeError as exc:
         raise TypeError(
             "Attribution needs a fitted BINNClassifier, BINNRegressor or BINNSurvival, "

@@ -31,13 +31,12 @@ import scipy.linalg as la
 import scipy.sparse.linalg as sla
 import torch
 import torch.autograd.forward_ad as fwAD
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 from sksurv.base import SurvivalAnalysisMixin
 from torch.func import functional_call, vjp
 
-from ._base import BINNBase
+from ._activations import REGISTRY
+from ._network import binn_step
 
 __all__ = ["IdentifiabilityDiagnostic", "identifiability_diagnostic"]
 
@@ -53,7 +52,6 @@ _DENSE_MAX_ENTRIES = 2 * 10**7
 # tolerance of the iterative method: singular values of J below 1e-4 of the largest
 _ITERATIVE_TOL = 1e-4
 _DEFAULT_N_EIGENVALUES = 16
-_SCALE_ACTIVATIONS = ("relu", "identity")
 
 
 # -------------------------------------------------------------------- result
@@ -314,13 +312,14 @@ def _symmetry_tangents(net):
 
     def node_tangents(k, j, name, edges, activation, affine):
         A, B = (1.0, 0.0) if affine is None else (affine[0][j], affine[1][j])
-        if activation in _SCALE_ACTIVATIONS:
+        spec = REGISTRY[activation]
+        if spec.continuous_scale:
             t = new()
             t[net.offsets[f"{name}.weight"] + edges] = net.value(f"{name}.weight")[edges]
             t[net.offsets[f"{name}.bias"] + j] = net.value(f"{name}.bias")[j] + B / A
             outgoing(t, k, j, sign_scale=True)
             owners.append((k, j) if name.startswith("pathway") else None)
-        if activation == "identity":
+        if spec.shift:
             t = new()
             t[net.offsets[f"{name}.bias"] + j] = 1.0 / A
             outgoing(t, k, j, sign_scale=False)
@@ -528,21 +527,6 @@ def _node_frame(net, mask, basis, complete):
 
 
 # ---------------------------------------------------------------- public
-def _final_step(estimator):
-    """``(pre-processing or None, fitted final BINN estimator)``."""
-    pre, final = None, estimator
-    if isinstance(estimator, Pipeline):
-        final = estimator.steps[-1][1]
-        pre = estimator[:-1] if len(estimator.steps) > 1 else None
-    if not isinstance(final, BINNBase):
-        raise TypeError(
-            "identifiability_diagnostic needs a fitted BINNClassifier, BINNRegressor or "
-            f"BINNSurvival, or a Pipeline ending in one; got {type(final).__name__}."
-        )
-    check_is_fitted(final)
-    return pre, final
-
-
 def _check_args(tol, max_rank, method):
     if method not in ("auto", "dense", "iterative"):
         raise ValueError(
@@ -694,7 +678,7 @@ def identifiability_diagnostic(estimator, X, *, tol=None, max_rank=None, method=
     2   P3         False
     """
     _check_args(tol, max_rank, method)
-    pre, final = _final_step(estimator)
+    pre, final = binn_step(estimator, needs="identifiability_diagnostic needs")
     if pre is not None:
         X = pre.transform(X)
     X = final._validate_X(X, reset=False)

@@ -26,17 +26,25 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
-from scipy.stats import spearmanr
 from sklearn.base import clone
 from sklearn.metrics import log_loss, r2_score
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
-from ._base import BINNBase
+from ._activations import REGISTRY
 from ._cox import cox_partial_nll
-from ._module import BINNModule
-from ._teacher import TeacherDataset, _zero_epoch_fit
+from ._network import (
+    align,
+    as_network,
+    binn_step,
+    correlations,
+    read_network,
+    scored_depth,
+    spearman,
+    step_inputs,
+    weight_scores,
+)
+from ._teacher import TeacherDataset, zero_epoch_fit
 
 __all__ = [
     "Alignment",
@@ -47,10 +55,6 @@ __all__ = [
     "output_fit",
     "recovery_report",
 ]
-
-# how a node's symmetry group acts: "sign" (s = +-1), "positive" (c > 0) or
-# "nonzero" (c != 0); scores are signed only for "positive"
-_GROUPS = {"tanh": "sign", "sigmoid": "sign", "relu": "positive", "identity": "nonzero"}
 
 Alignment = namedtuple("Alignment", ["weights", "biases", "transforms"])
 Alignment.__doc__ = """A student transformed to match a teacher; see :func:`align_to_teacher`.
@@ -72,91 +76,7 @@ transforms : list of ndarray
 """
 
 
-# ------------------------------------------------------------------ networks
-@dataclass
-class _Network:
-    """A BINN's parameters as numpy: pathway layers, then dense layers."""
-
-    weights: list  # csr (n_inputs, n_nodes) per pathway layer
-    biases: list
-    top: list  # (ndarray (n_inputs, n_outputs), bias) per head layer, then the output
-    activation: str
-
-    @property
-    def depth(self):
-        return len(self.weights)
-
-
-def _network(module):
-    """Read a BINNModule's parameters; eval-mode batch norm is folded into the weights."""
-    weights, biases = [], []
-    for k, (layer, norm) in enumerate(zip(module.pathway_layers, module.batch_norms)):
-        W = layer.weight_matrix()
-        b = _numpy(layer.bias)
-        if isinstance(norm, torch.nn.BatchNorm1d):
-            if norm.running_var is None:
-                raise ValueError(
-                    f"Pathway layer {k} uses batch norm without running statistics "
-                    "(track_running_stats=False); its weights cannot be compared."
-                )
-            scale = 1.0 / np.sqrt(_numpy(norm.running_var) + norm.eps)
-            shift = -_numpy(norm.running_mean) * scale
-            if norm.affine:
-                shift = shift * _numpy(norm.weight) + _numpy(norm.bias)
-                scale = scale * _numpy(norm.weight)
-            W = _scale_columns(W, scale)
-            b = b * scale + shift
-        weights.append(W)
-        biases.append(b)
-    top = [
-        (_numpy(d.weight).T.copy(), _numpy(d.bias)) for d in [*module.head_layers, module.output]
-    ]
-    return _Network(weights, biases, top, module.activation)
-
-
-def _numpy(tensor):
-    return tensor.detach().cpu().double().numpy().copy()
-
-
-def _scale_rows(W, factor):
-    W = W.copy()
-    W.data *= factor[np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))]
-    return W
-
-
-def _scale_columns(W, factor):
-    W = W.copy()
-    W.data *= factor[W.indices]
-    return W
-
-
-def _per_node_sum(W, values):
-    return np.bincount(W.indices, weights=values, minlength=W.shape[1])
-
-
 # ------------------------------------------------------------------ students
-def _binn_step(student, fitted=True):
-    """``(preprocessing or None, final BINN estimator)`` of a student."""
-    if isinstance(student, Pipeline):
-        final = student.steps[-1][1]
-        pre = student[:-1] if len(student.steps) > 1 else None
-    else:
-        final, pre = student, None
-    if not isinstance(final, BINNBase):
-        raise TypeError(
-            "The student must be a fitted BINNClassifier, BINNRegressor or "
-            "BINNSurvival, or a Pipeline ending in one; got "
-            f"{type(final).__name__}."
-        )
-    if fitted:
-        check_is_fitted(final)
-    return pre, final
-
-
-def _student_inputs(pre, X):
-    return X if pre is None else pre.transform(X)
-
-
 def _check_teacher(teacher):
     if not isinstance(teacher, TeacherDataset):
         raise TypeError(
@@ -164,89 +84,7 @@ def _check_teacher(teacher):
         )
 
 
-def _scored_depth(student_net, teacher_net):
-    """The layers both have; their wiring must be the same."""
-    depth = min(student_net.depth, teacher_net.depth)
-    for k in range(depth):
-        Ws, Wt = student_net.weights[k], teacher_net.weights[k]
-        if Ws.shape != Wt.shape or not (
-            np.array_equal(Ws.indptr, Wt.indptr) and np.array_equal(Ws.indices, Wt.indices)
-        ):
-            raise ValueError(
-                f"The student's pathway layer {k} is wired differently from the "
-                f"teacher's (shapes {Ws.shape} and {Wt.shape}); recovery compares "
-                "the same wiring. Fit the student with the teacher's mask "
-                "(teacher.mask) on data with the teacher's genes in order."
-            )
-    return depth
-
-
 # ----------------------------------------------------------------- alignment
-def _node_transforms(Ws, Wt, group):
-    """Per node, the group element that brings the student's incoming weights closest."""
-    dots = _per_node_sum(Ws, Ws.data * Wt.data)
-    ss = _per_node_sum(Ws, Ws.data**2)
-    tt = _per_node_sum(Wt, Wt.data**2)
-    if group == "sign":
-        return np.where(dots < 0, -1.0, 1.0)
-    # least-squares scale; where it is not admissible, match the norms
-    safe_ss = np.where(ss > 0, ss, 1.0)
-    fallback = np.where(ss > 0, np.sqrt(tt / safe_ss), 1.0)
-    fallback = np.where(fallback > 0, fallback, 1.0)
-    admissible = dots > 0 if group == "positive" else dots != 0
-    return np.where(admissible, dots / safe_ss, fallback)
-
-
-def _apply_input_transforms(W, b, factor, activation):
-    """Re-express a layer on transformed inputs ``a' = factor * a`` (or ``1 - a``).
-
-    A sigmoid input flipped to ``1 - a`` moves its weight into the bias.
-    """
-    dense = not sp.issparse(W)
-    flipped = factor < 0
-    if activation == "sigmoid" and flipped.any():
-        moved = W[flipped].sum(axis=0) if dense else np.asarray(W[flipped].sum(axis=0)).ravel()
-        b = b + moved
-    inverse = 1.0 / factor
-    W = inverse[:, None] * W if dense else _scale_rows(W, inverse)
-    return W, b
-
-
-def _align(student_net, teacher_net, activation):
-    group = _GROUPS[activation]
-    depth = _scored_depth(student_net, teacher_net)
-    weights, biases, transforms = [], [], []
-    factor = np.ones(student_net.weights[0].shape[0])  # genes are not transformed
-    for k, (W, b) in enumerate(zip(student_net.weights, student_net.biases)):
-        W, b = _apply_input_transforms(W, b, factor, activation)
-        if k < depth:
-            factor = _node_transforms(W, teacher_net.weights[k], group)
-            transforms.append(factor)
-        else:  # no teacher layer to align to
-            factor = np.ones(W.shape[1])
-        weights.append(_scale_columns(W, factor))
-        biases.append(b * factor)
-    top = list(student_net.top)
-    top[0] = _apply_input_transforms(*top[0], factor, activation)
-    aligned = _Network(weights, biases, top, student_net.activation)
-    return aligned, transforms, depth
-
-
-def _as_network(obj, what):
-    """The _Network of a fitted estimator (or pipeline), a BINNModule or a teacher."""
-    if isinstance(obj, TeacherDataset):
-        return _network(obj.module)
-    if isinstance(obj, BINNModule):
-        return _network(obj)
-    try:
-        return _network(_binn_step(obj)[1].module_)
-    except TypeError as exc:
-        raise TypeError(
-            f"{what} must be a fitted BINN estimator (or a Pipeline ending in one), "
-            f"a BINNModule or a TeacherDataset; got {type(obj).__name__}."
-        ) from exc
-
-
 def align_to_teacher(student, teacher, activation=None):
     """Canonicalise a student's per-node symmetries against a teacher.
 
@@ -301,14 +139,14 @@ def align_to_teacher(student, teacher, activation=None):
     >>> bool(np.allclose(alignment.weights[0].toarray(), teacher.weights[0].toarray()))
     True
     """
-    student_net = _as_network(student, "student")
-    teacher_net = _as_network(teacher, "teacher")
+    student_net = as_network(student, "student")
+    teacher_net = as_network(teacher, "teacher")
     activation = student_net.activation if activation is None else activation
-    if activation not in _GROUPS:
+    if activation not in REGISTRY:
         raise ValueError(
-            f"activation must be one of {sorted(_GROUPS)} or None; got {activation!r}."
+            f"activation must be one of {sorted(REGISTRY)} or None; got {activation!r}."
         )
-    aligned, transforms, _ = _align(student_net, teacher_net, activation)
+    aligned, transforms, _ = align(student_net, teacher_net, activation)
     top = [sp.csr_matrix(W) for W, _ in aligned.top]
     return Alignment(
         aligned.weights + top, aligned.biases + [b for _, b in aligned.top], transforms
@@ -316,38 +154,10 @@ def align_to_teacher(student, teacher, activation=None):
 
 
 # -------------------------------------------------------------------- scores
-def _weight_scores(aligned, teacher_net, depth):
-    """Per layer, the cosine of each node's aligned incoming weights with the teacher's."""
-    scores = []
-    for k in range(depth):
-        Ws, Wt = aligned.weights[k], teacher_net.weights[k]
-        dots = _per_node_sum(Ws, Ws.data * Wt.data)
-        norms = _per_node_sum(Ws, Ws.data**2) * _per_node_sum(Wt, Wt.data**2)
-        scores.append(np.where(norms > 0, dots / np.sqrt(np.where(norms > 0, norms, 1.0)), 0.0))
-    return scores
-
-
-def _correlations(A, B, signed):
-    """Per column, the Pearson correlation of A with the reference B.
-
-    A column where the reference is constant (a dead node: there is no
-    activation pattern to recover) gets NaN and is left out of the means; a
-    constant A against a varying reference scores 0.
-    """
-    A = A - A.mean(axis=0)
-    B = B - B.mean(axis=0)
-    num = (A * B).sum(axis=0)
-    var_a, var_b = (A * A).sum(axis=0), (B * B).sum(axis=0)
-    den = var_a * var_b
-    r = np.where(den > 0, num / np.sqrt(np.where(den > 0, den, 1.0)), 0.0)
-    r = np.where(var_b > 0, r, np.nan)
-    return r if signed else np.abs(r)
-
-
 def _activation_scores(final, Xt, teacher_acts, depth, activation, pre_activation):
     student_acts = final.pathway_activations(Xt, pre_activation=pre_activation, as_frame=False)
-    signed = _GROUPS[activation] == "positive"
-    return [_correlations(student_acts[k], teacher_acts[k], signed) for k in range(depth)]
+    signed = REGISTRY[activation].signed_scores
+    return [correlations(student_acts[k], teacher_acts[k], signed) for k in range(depth)]
 
 
 def _influence(teacher_net, teacher_acts):
@@ -368,14 +178,14 @@ def _influence(teacher_net, teacher_acts):
 
 def _student_scores(final, Xt, teacher_net, teacher_acts, targets, pre_activation):
     """Per-layer node scores of one student: {"weight": [...], "activation": [...]}."""
-    student_net = _network(final.module_)
+    student_net = read_network(final.module_)
     activation = student_net.activation
     scores = {}
     if "weight" in targets:
-        aligned, _, depth = _align(student_net, teacher_net, activation)
-        scores["weight"] = _weight_scores(aligned, teacher_net, depth)
+        aligned, _, depth = align(student_net, teacher_net, activation)
+        scores["weight"] = weight_scores(aligned, teacher_net, depth)
     if "activation" in targets:
-        depth = _scored_depth(student_net, teacher_net)
+        depth = scored_depth(student_net, teacher_net)
         scores["activation"] = _activation_scores(
             final, Xt, teacher_acts, depth, activation, pre_activation
         )
@@ -436,12 +246,6 @@ def _node_frame(teacher, scores, influence):
     return pd.concat(frames, ignore_index=True)
 
 
-def _spearman(a, b):
-    if len(a) < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
-        return np.nan
-    return float(spearmanr(a, b).statistic)
-
-
 def _layer_frame(nodes):
     value_columns = [c for c in nodes.columns if c not in ("layer", "node", "n_inputs")]
     layers = nodes.groupby("layer")[value_columns].mean()
@@ -449,7 +253,7 @@ def _layer_frame(nodes):
     if "influence" in nodes:
         for name in ("weight_recovery", "activation_recovery"):
             layers[f"{name.split('_')[0]}_influence_spearman"] = [
-                _spearman(group["influence"].to_numpy(), group[name].to_numpy())
+                spearman(group["influence"].to_numpy(), group[name].to_numpy())
                 for _, group in nodes.groupby("layer")
             ]
     return layers
@@ -469,15 +273,15 @@ def _chance_report(teacher, X, pre, final, n_draws, random_state, pre_activation
     template = clone(final).set_params(mask=final.mask_, depth=None)
     y_dummy = teacher._dummy_data()[1]
     X_dummy = np.zeros((len(y_dummy), final.mask_.n_features))
-    Xt = _student_inputs(pre, X)
+    Xt = step_inputs(pre, X)
     if isinstance(Xt, pd.DataFrame):  # the untrained copies are fitted on arrays
         names = getattr(final, "feature_names_in_", None)
         Xt = (Xt[list(names)] if names is not None else Xt).to_numpy()
-    teacher_net = _network(teacher.module)
+    teacher_net = read_network(teacher.module)
     teacher_acts = teacher.activations(X, pre_activation)
     draws = []
     for seed in seeds:
-        untrained = _zero_epoch_fit(template.set_params(random_state=int(seed)), X_dummy, y_dummy)
+        untrained = zero_epoch_fit(template.set_params(random_state=int(seed)), X_dummy, y_dummy)
         scores = _student_scores(
             untrained, Xt, teacher_net, teacher_acts,
             ("weight", "activation"), pre_activation,
@@ -559,12 +363,12 @@ def recovery_report(student, teacher, X, *, pre_activation=False, chance=False,
     ['layer', 'node', 'n_inputs', 'weight_recovery', 'activation_recovery', 'influence']
     """
     _check_teacher(teacher)
-    pre, final = _binn_step(student)
-    teacher_net = _network(teacher.module)
+    pre, final = binn_step(student)
+    teacher_net = read_network(teacher.module)
     teacher_acts = teacher.activations(X, pre_activation)
     post_acts = teacher_acts if not pre_activation else teacher.activations(X)
     scores = _student_scores(
-        final, _student_inputs(pre, X), teacher_net, teacher_acts,
+        final, step_inputs(pre, X), teacher_net, teacher_acts,
         ("weight", "activation"), pre_activation,
     )
     depth = len(scores["weight"])
@@ -630,14 +434,14 @@ def chance_level(teacher, X, *, estimator=None, n_draws=10, pre_activation=False
     if estimator is None:
         pre, final = None, teacher.to_estimator()
     else:
-        pre, final = _binn_step(estimator, fitted=False)
+        pre, final = binn_step(estimator, fitted=False)
         if not final.__sklearn_is_fitted__():
             if pre is not None:
                 raise ValueError(
                     "chance_level needs a fitted Pipeline (its earlier steps transform "
                     "X) or a bare BINN estimator; got an unfitted Pipeline."
                 )
-            final = _zero_epoch_fit(estimator, *teacher._dummy_data())
+            final = zero_epoch_fit(estimator, *teacher._dummy_data())
     return _chance_report(teacher, X, pre, final, n_draws, random_state, pre_activation)
 
 
@@ -724,14 +528,14 @@ class IdentifiabilityScorer:
         -------
         float
         """
-        pre, final = _binn_step(estimator)
-        teacher_net = _network(self.teacher.module)
+        pre, final = binn_step(estimator)
+        teacher_net = read_network(self.teacher.module)
         name = "weight" if self.target == "weights" else "activation"
         teacher_acts = (
             self.teacher.activations(X, self.pre_activation) if name == "activation" else None
         )
         scores = _student_scores(
-            final, _student_inputs(pre, X) if name == "activation" else None,
+            final, step_inputs(pre, X) if name == "activation" else None,
             teacher_net, teacher_acts, (name,), self.pre_activation,
         )[name]
         if self.layer is None:
@@ -806,7 +610,7 @@ def output_fit(student, teacher, X, y):
     (0.0, 1.0)
     """
     _check_teacher(teacher)
-    _binn_step(student)
+    binn_step(student)
     if teacher.task == "regression":
         y = column_or_1d(np.asarray(y, dtype=np.float64))
         s, t = student.predict(X), teacher.predict(X)
@@ -814,7 +618,7 @@ def output_fit(student, teacher, X, y):
         name = "mse"
     elif teacher.task == "classification":
         labels = np.arange(teacher.n_classes)
-        classes = np.asarray(_binn_step(student)[1].classes_)
+        classes = np.asarray(binn_step(student)[1].classes_)
         if not np.array_equal(classes, labels):
             raise ValueError(
                 f"The student's classes {classes.tolist()} are not the teacher's "

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from ._activations import ACTIVATIONS, activation_function as _activation
 from ._mask import PathwayMask
 from ._sparse import SparseLinear
 
 __all__ = ["BINNModule", "ACTIVATIONS"]
-
-ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "identity": lambda z: z,
-}
-
-
-def _activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}."
-        )
-    return ACTIVATIONS[name]
 
 
 class BINNModule(nn.Module):
@@ -53,6 +41,10 @@ class BINNModule(nn.Module):
     head_activation : {"tanh", "relu", "sigmoid", "identity"}, default="relu"
     head_dropout : float, default=0.0
         Dropout before each dense head layer.
+    kernel : {"auto", "dense", "csr"}, default="auto"
+        The product each pathway layer computes with (see
+        :class:`SparseLinear`); ``"auto"`` picks the faster one for each
+        layer's size. Estimators take it as ``module__kernel``.
 
     Examples
     --------
@@ -66,14 +58,16 @@ class BINNModule(nn.Module):
 
     def __init__(self, mask, n_outputs=1, activation="tanh", dropout=0.0,
                  batch_norm=False, head_layer_sizes=(), head_activation="relu",
-                 head_dropout=0.0):
+                 head_dropout=0.0, kernel="auto"):
         super().__init__()
         layers = mask.layers if isinstance(mask, PathwayMask) else list(mask)
         self.activation = activation
         self.head_activation = head_activation
         self._act = _activation(activation)
         self._head_act = _activation(head_activation)
-        self.pathway_layers = nn.ModuleList(SparseLinear(layer) for layer in layers)
+        self.pathway_layers = nn.ModuleList(
+            SparseLinear(layer, kernel=kernel) for layer in layers
+        )
         self.batch_norms = nn.ModuleList(
             nn.BatchNorm1d(layer.out_features) if batch_norm else nn.Identity()
             for layer in self.pathway_layers
@@ -87,8 +81,36 @@ class BINNModule(nn.Module):
         self.head_layers = nn.ModuleList(head)
         self.head_dropout = nn.Dropout(head_dropout)
         self.output = nn.Linear(width, n_outputs)
-        self.keep_activations = False
-        self.last_activations = None
+
+    def reset_parameters(self, generator=None):
+        """Draw every weight afresh, as at construction, from ``generator``.
+
+        The draws come in construction order with the distributions torch
+        uses (:class:`SparseLinear` then :class:`torch.nn.Linear`), so a
+        ``torch.Generator`` seeded with ``s`` gives the weights that
+        ``torch.manual_seed(s)`` before construction gives, without touching
+        torch's global random state.
+
+        Parameters
+        ----------
+        generator : torch.Generator, default=None
+            ``None`` draws from torch's global generator.
+
+        Returns
+        -------
+        self
+        """
+        for layer in self.pathway_layers:
+            layer.reset_parameters(generator=generator)
+        for norm in self.batch_norms:
+            if isinstance(norm, nn.BatchNorm1d):
+                norm.reset_parameters()
+        with torch.no_grad():
+            for dense in [*self.head_layers, self.output]:
+                nn.init.kaiming_uniform_(dense.weight, a=math.sqrt(5), generator=generator)
+                bound = 1.0 / math.sqrt(dense.in_features) if dense.in_features else 0.0
+                nn.init.uniform_(dense.bias, -bound, bound, generator=generator)
+        return self
 
     @property
     def depth(self):
@@ -119,16 +141,18 @@ class BINNModule(nn.Module):
     def forward(self, X, pathway_targets=None):
         """Outputs of shape ``(batch, n_outputs)`` for inputs ``(batch, n_genes)``.
 
-        ``pathway_targets`` is not used by the forward pass; skorch hands every
-        field of a batch to the module, and the estimator's loss reads the
-        targets (partial supervision of pathway activations). When
-        ``keep_activations`` is True the pathway activations of this batch are
-        kept in ``last_activations`` (feature-major) for that loss.
+        With ``pathway_targets`` (partial supervision of pathway activations:
+        skorch hands every field of a batch to the module) the module returns
+        ``(outputs, activations)``, the activations of all pathway nodes
+        side by side, shape ``(batch, n_nodes)`` in layer order, for the
+        estimator's loss to compare with the targets. Nothing of the batch is
+        kept in the module.
         """
         _, posts, h = self._pathway_pass(X)
-        if self.keep_activations:
-            self.last_activations = posts
-        return self._head(h.T)
+        output = self._head(h.T)
+        if pathway_targets is None:
+            return output
+        return output, torch.cat(posts, dim=0).T
 
     def forward_with_activations(self, X, pre_activation=False):
         """Outputs and the activations of every pathway layer.

@@ -29,15 +29,9 @@ from sklearn.utils import _safe_indexing, resample
 
 from ._attribution import ATTRIBUTION_METHODS, node_importance
 from ._classifier import BINNClassifier
-from ._identifiability import (
-    _GROUPS,
-    _align,
-    _binn_step,
-    _correlations,
-    _network,
-    _spearman,
-    _weight_scores,
-)
+from ._figures import stability_figure
+from ._activations import REGISTRY
+from ._network import align, binn_step, correlations, read_network, spearman, weight_scores
 from ._randomize import randomize_mask
 from ._utils import joblib_backend, seed_from, torch_threads
 
@@ -89,10 +83,10 @@ def _refit(estimator, X, y, seed, rows, mask, method, n_steps, with_internals):
         untrained = clone(est).set_params(**_final_params(est, max_epochs=0))
         untrained.fit(X_fit, y_fit)
         for key, fitted in (("trained", est), ("untrained", untrained)):
-            pre, final = _binn_step(fitted)
+            pre, final = binn_step(fitted)
             Xt = X if pre is None else pre.transform(X)
             out[key] = (
-                _network(final.module_),
+                read_network(final.module_),
                 final.pathway_activations(Xt, as_frame=False),
             )
         return out
@@ -107,13 +101,13 @@ def _pairwise_agreement(internals, activation):
     layer from the genes up, then the cosine of each node's incoming
     weights and the correlation of its activations.
     """
-    signed = _GROUPS[activation] == "positive"
+    signed = REGISTRY[activation].signed_scores
     weights, activations = [], []
     for (net_i, acts_i), (net_j, acts_j) in combinations(internals, 2):
-        aligned, _, depth = _align(net_j, net_i, activation)
-        weights.append(_weight_scores(aligned, net_i, depth))
+        aligned, _, depth = align(net_j, net_i, activation)
+        weights.append(weight_scores(aligned, net_i, depth))
         activations.append(
-            [_correlations(acts_j[k], acts_i[k], signed) for k in range(depth)]
+            [correlations(acts_j[k], acts_i[k], signed) for k in range(depth)]
         )
     depth = len(weights[0])
     return (
@@ -124,7 +118,7 @@ def _pairwise_agreement(internals, activation):
 
 def _mean_pairwise_spearman(matrix):
     """Mean Spearman correlation between the rows of ``matrix`` (NaN-free pairs)."""
-    values = [_spearman(a, b) for a, b in combinations(matrix, 2)]
+    values = [spearman(a, b) for a, b in combinations(matrix, 2)]
     values = [v for v in values if not np.isnan(v)]
     return float(np.mean(values)) if values else np.nan
 
@@ -332,9 +326,7 @@ class StabilityReport:
         -------
         matplotlib.figure.Figure
         """
-        from .plotting import plot_stability
-
-        return plot_stability(self, **kwargs)
+        return stability_figure(self, **kwargs)
 
 
 def _bullet(text):
@@ -395,7 +387,7 @@ def _node_table(importances, nulls, names, sizes, top_k, agreement, chance):
             "n_nodes": n_nodes,
             "top_k": k_top,
             "rank_agreement": _mean_pairwise_spearman(values),
-            "importance_size_spearman": _spearman(mean, np.asarray(sizes[k], float)),
+            "importance_size_spearman": spearman(mean, np.asarray(sizes[k], float)),
         }
         if nulls is not None:
             null = nulls[k].to_numpy()
@@ -508,7 +500,7 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     Stability audit of a BINNRegressor: 3 refits with different random seeds on the same...
     """
     try:
-        _binn_step(estimator, fitted=False)
+        binn_step(estimator, fitted=False)
     except TypeError as exc:
         raise TypeError(
             "stability_report audits a BINNClassifier, BINNRegressor or BINNSurvival, "
@@ -528,7 +520,7 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     # the fitted mask (resolved, truncated, aligned to X): the null rewires it
     reference = clone(estimator).set_params(**_final_params(estimator, max_epochs=0))
     reference.fit(X, y)
-    _, final = _binn_step(reference)
+    _, final = binn_step(reference)
     mask = final.mask_
     activation = final.module_.activation
     stratify = y if isinstance(final, BINNClassifier) else None

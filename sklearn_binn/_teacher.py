@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_array
 from ._mask import PathwayMask, resolve_mask
 from ._module import ACTIVATIONS, BINNModule
 from ._sparse import SparseLinear
-from ._utils import seed_from, torch_seeded
+from ._utils import seed_from
 
 __all__ = ["TeacherDataset"]
 
@@ -259,7 +259,7 @@ class TeacherDataset:
 
     def _build_module(self, reference, rng):
         """Draw, scale and centre every layer on the reference sample."""
-        with torch_seeded(0):  # BINNModule's own init is overwritten below
+        with torch.random.fork_rng(devices=[]):  # its own draws are overwritten below
             module = BINNModule(
                 self.mask, n_outputs=self.n_outputs, activation=self.activation,
                 head_layer_sizes=self.head_layer_sizes,
@@ -601,13 +601,13 @@ class TeacherDataset:
             head_activation=self.head_activation,
             **params,
         )
-        estimator = _zero_epoch_fit(estimator, *self._dummy_data())
+        estimator = zero_epoch_fit(estimator, *self._dummy_data())
         estimator.module_.load_state_dict(self.module.state_dict())
         if self.task == "survival":
             # a zero-epoch warm start refits only the Breslow baseline
             warm_start = estimator.warm_start
             estimator.set_params(warm_start=True)
-            _zero_epoch_fit(
+            zero_epoch_fit(
                 estimator, *self.sample(self.n_reference, random_state=0), clone_first=False
             )
             estimator.set_params(warm_start=warm_start)
@@ -687,7 +687,7 @@ def _censoring_rate(times, censoring):
     return float(brentq(excess, 0.0, high, xtol=1e-12, rtol=1e-10))
 
 
-def _zero_epoch_fit(estimator, X, y, *, clone_first=True):
+def zero_epoch_fit(estimator, X, y, *, clone_first=True):
     """A BINN estimator fitted for zero epochs: fitted attributes, initial weights.
 
     Goes through the estimator's own ``fit`` with ``max_epochs=0``, so the

@@ -9,36 +9,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._attribution import node_importance
+from ._figures import axes, importance_bars, report_importance_table, stability_figure
+from ._network import binn_step
+from ._stability import StabilityReport
+
 __all__ = ["plot_attribution_flow", "plot_importance", "plot_stability"]
-
-
-def _axes(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
 
 
 def _importance_table(importance, layer):
     """``(DataFrame with mean, sd, null_mean, null_sd, p_value, or NaN; label)``."""
-    from ._stability import StabilityReport
-
     if isinstance(importance, StabilityReport):
-        layers = sorted(importance.nodes["layer"].unique())
-        if layer not in layers:
-            raise ValueError(
-                f"layer must be one of the report's pathway layers {layers}; got {layer!r}."
-            )
-        nodes = importance.nodes[importance.nodes["layer"] == layer].set_index("node")
-        table = pd.DataFrame({
-            "mean": nodes["importance_mean"],
-            "sd": nodes["importance_sd"],
-            "null_mean": nodes.get("null_mean", np.nan),
-            "null_sd": nodes.get("null_sd", np.nan),
-            "p_value": nodes.get("p_value", np.nan),
-        })
-        return table, f"{importance.method.replace('_', ' ')}, mean ± sd over refits"
+        return report_importance_table(importance, layer)
     if isinstance(importance, pd.DataFrame):  # per-sample attributions
         values, label = importance.abs().mean(axis=0), "mean |attribution|"
     elif isinstance(importance, pd.Series):
@@ -88,37 +70,15 @@ def plot_importance(importance, layer=0, top=20, ax=None):
     ['P3', 'P2']
     """
     table, label = _importance_table(importance, layer)
-    table = table.sort_values("mean", ascending=False).head(top).iloc[::-1]
-    ax = _axes(ax, (6, 0.3 * len(table) + 1.2))
-    positions = np.arange(len(table))
-    has_sd = table["sd"].notna().any()
-    ax.barh(
-        positions, table["mean"], xerr=table["sd"] if has_sd else None,
-        color="tab:blue", alpha=0.8, capsize=3, label="importance",
-    )
-    if table["null_mean"].notna().any():
-        ax.errorbar(
-            table["null_mean"], positions - 0.25, xerr=table["null_sd"], fmt="d",
-            color="tab:orange", markersize=5, capsize=2, label="rewired null (mean ± sd)",
-        )
-        ax.legend(loc="lower right", fontsize="small")
-    labels = [
-        f"{name} *" if p <= 0.05 else str(name)
-        for name, p in zip(table.index, table["p_value"].fillna(1.0))
-    ]
-    ax.set_yticks(positions, labels)
-    ax.set_xlabel(f"importance ({label})")
-    return ax
+    return importance_bars(table, label, top, ax)
 
 
 def _flow_columns(estimator, X, method, top, baseline, target):
     """Per column (genes, pathway layers), the names, positions in the mask and importances."""
-    from ._attribution import _split_estimator, node_importance
-
-    _, final = _split_estimator(estimator)
     kwargs = {"method": method, "baseline": baseline, "target": target}
     per_column = [node_importance(estimator, X, layer="genes", **kwargs)]
     per_column += node_importance(estimator, X, layer=None, **kwargs)
+    _, final = binn_step(estimator)
     columns = []
     for values in per_column:
         chosen = values.sort_values(ascending=False).head(top)
@@ -177,7 +137,7 @@ def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, ba
     final, columns = _flow_columns(estimator, X, method, top, baseline, target)
     weights = final.get_weights()
     n_columns = len(columns) + 1
-    ax = _axes(ax, (2.2 * n_columns + 1, 0.6 * top + 1.5))
+    ax = axes(ax, (2.2 * n_columns + 1, 0.6 * top + 1.5))
 
     def ys(n):
         return np.linspace(1.0, 0.0, n) if n > 1 else np.array([0.5])
@@ -260,59 +220,9 @@ def plot_stability(report, layer=0, top=15, figsize=None):
     >>> len(fig.axes)
     3
     """
-    import matplotlib.pyplot as plt
-
-    from ._stability import StabilityReport
-
     if not isinstance(report, StabilityReport):
         raise TypeError(
             f"report must be a StabilityReport (from stability_report); got "
             f"{type(report).__name__}."
         )
-    has_null = report.null_importances is not None
-    n_panels = 4 if has_null else 3
-    fig, axes = plt.subplots(1, n_panels, figsize=figsize or (5 * n_panels, 4.5))
-
-    ax = axes[0]
-    layers = report.layers
-    measures = ["rank_agreement", "weight_agreement", "activation_agreement"]
-    width = 0.8 / len(measures)
-    for m, measure in enumerate(measures):
-        x = np.arange(len(layers)) + (m - 1) * width
-        # a NaN (rank agreement of a layer below 3 nodes) draws no bar
-        ax.bar(x, layers[measure], width, label=measure.replace("_", " "))
-        chance = f"{measure}_chance"
-        if chance in layers:
-            ax.plot(x, layers[chance], "k_", markersize=14, markeredgewidth=2)
-    ax.plot([], [], "k_", markersize=14, markeredgewidth=2, label="untrained (chance)")
-    ax.set_xticks(np.arange(len(layers)), [f"layer {k}" for k in layers.index])
-    ax.set_ylim(min(0.0, float(np.nanmin(layers[measures].to_numpy()))), 1.45)
-    ax.set_yticks(np.linspace(0.0, 1.0, 6))
-    ax.set_ylabel("agreement between refits")
-    ax.legend(fontsize="small", loc="upper center", ncol=2)
-    ax.set_title(f"(a) {report.n_repeats} refits: what reproduces")
-
-    plot_importance(report, layer=layer, top=top, ax=axes[1])
-    axes[1].set_title(f"(b) importance, layer {layer}")
-
-    ax = axes[2]
-    for k, nodes in report.nodes.groupby("layer"):
-        ax.scatter(nodes["n_inputs"], nodes["importance_mean"], label=f"layer {k}", s=20)
-    ax.set_xlabel("pathway size (number of members)")
-    ax.set_ylabel("mean importance")
-    ax.legend(fontsize="small")
-    rho = layers.loc[layer, "importance_size_spearman"]
-    ax.set_title(f"(c) importance vs size (layer {layer}: Spearman {rho:.2f})")
-
-    if has_null:
-        ax = axes[3]
-        nodes = report.nodes[report.nodes["layer"] == layer]
-        nodes = nodes.sort_values("importance_mean", ascending=False).head(top).iloc[::-1]
-        colors = np.where(nodes["p_value"] <= 0.05, "tab:red", "tab:gray")
-        ax.barh(np.arange(len(nodes)), nodes["z_score"].fillna(0.0), color=colors)
-        ax.set_yticks(np.arange(len(nodes)), nodes["node"])
-        ax.axvline(0.0, color="black", linewidth=0.8)
-        ax.set_xlabel(f"z-score against {report.n_null} rewired masks")
-        ax.set_title("(d) beyond size (red: p <= 0.05)")
-    fig.tight_layout()
-    return fig
+    return stability_figure(report, layer=layer, top=top, figsize=figsize)

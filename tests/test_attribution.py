@@ -18,6 +18,7 @@ from sklearn_binn import (
 )
 from sklearn_binn._attribution import _AttributionNet
 from sklearn_binn.datasets import make_pathway_mask
+from sklearn_binn.modules import BINNModule
 
 # genes A, B, C -> P1 = {A, B}, P2 = {B, C} -> TOP -> output
 HAND_MASK = PathwayMask(
@@ -136,9 +137,9 @@ def test_integrated_gradients_and_deeplift_are_complete(params):
     net = _AttributionNet(est.module_)
     est.module_.eval()
     with torch.no_grad():
-        np.testing.assert_array_equal(
-            net(torch.as_tensor(X_SMALL)).numpy()[:, 0], est.predict(X_SMALL).astype(np.float32)
-        )
+        explained = net(torch.as_tensor(X_SMALL)).numpy()[:, 0]
+        np.testing.assert_array_equal(explained, est.module_(torch.as_tensor(X_SMALL))[:, 0])
+    np.testing.assert_allclose(explained, est.predict(X_SMALL), rtol=1e-6, atol=1e-7)
     baseline = RNG.normal(size=24)
     f_x = est.predict(X_SMALL)
     f_b = est.predict(baseline[None, :].astype(np.float32))
@@ -149,6 +150,36 @@ def test_integrated_gradients_and_deeplift_are_complete(params):
         for attr in attributions:
             np.testing.assert_allclose(attr.sum(axis=1), f_x - f_b, atol=2e-4,
                                        err_msg=f"{method} {list(attr.columns)[:2]}")
+
+
+class _SkipModule(BINNModule):
+    """A BINNModule whose forward adds a path that bypasses the pathway layers."""
+
+    def forward(self, X, pathway_targets=None):
+        X = X.to(self.output.weight.dtype)
+        return 2.0 * super().forward(X) + 0.5 * X[:, :1] - X[:, 1:2]
+
+
+@pytest.mark.parametrize("params", [{}, {"batch_norm": True, "head_layer_sizes": (3,)}])
+def test_attribution_runs_the_modules_own_forward(params):
+    # a copy of BINNModule's forward pass inside the attribution would miss the
+    # skip path: its output and its gene attributions would not add up to predict
+    X, y = TeacherDataset(MASK, random_state=0).sample(60, random_state=0)
+    est = BINNRegressor(MASK, module=_SkipModule, max_epochs=2, random_state=0,
+                        **params).fit(X, y)
+    net = _AttributionNet(est.module_)
+    est.module_.eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            net(torch.as_tensor(X_SMALL)).numpy()[:, 0], est.predict(X_SMALL), rtol=1e-6
+        )
+    baseline = RNG.normal(size=24)
+    delta = est.predict(X_SMALL) - est.predict(baseline[None, :].astype(np.float32))
+    for method in ("integrated_gradients", "deeplift"):
+        attr = pathway_importance(est, X_SMALL, method, "genes", baseline, n_steps=200)
+        np.testing.assert_allclose(attr.sum(axis=1), delta, atol=2e-4, err_msg=method)
+    # the module's activation functions are back after the passes
+    assert est.module_._act is BINNModule(MASK)._act
 
 
 def test_mean_baseline_is_the_mean_sample():

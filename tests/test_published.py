@@ -1,4 +1,4 @@
-"""Tests of the published study's recipe and metrics (sklearn_binn._published)."""
+"""Tests of the published study's recipe and metrics (sklearn_binn.published)."""
 
 import math
 import sys
@@ -14,20 +14,19 @@ from sklearn.metrics import r2_score
 from sklearn.metrics.pairwise import cosine_similarity
 from sksurv.metrics import concordance_index_censored
 
-from sklearn_binn import (
-    BINNRegressor,
-    IdentifiabilityScorer,
+import sklearn_binn
+from sklearn_binn import BINNRegressor, IdentifiabilityScorer, TeacherDataset, recovery_report
+from sklearn_binn import published as published_module
+from sklearn_binn.datasets import make_overlapping_gene_sets
+from sklearn_binn.published import (
     PublishedInit,
     PublishedTeacher,
-    TeacherDataset,
     load_published_results,
     make_published_problem,
     published_activation_scores,
     published_metrics,
     published_weight_scores,
-    recovery_report,
 )
-from sklearn_binn.datasets import make_overlapping_gene_sets
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -359,3 +358,21 @@ def test_benchmark_cli_smoke(benchmark_module, tmp_path):
     pd.testing.assert_frame_equal(again, results)
     with pytest.raises(SystemExit):
         benchmark_module.main(["--epochs", "3", "--out", str(tmp_path)])
+
+
+# ------------------------------------------------------------------- namespace
+def test_the_recipe_lives_in_its_submodule_only():
+    assert set(published_module.__all__) == {
+        "PublishedInit", "PublishedTeacher", "load_published_results",
+        "make_published_problem", "published_activation_scores", "published_metrics",
+        "published_weight_scores",
+    }
+    assert not set(published_module.__all__) & set(sklearn_binn.__all__)
+    assert not any(hasattr(sklearn_binn, name) for name in published_module.__all__)
+
+
+@pytest.mark.parametrize("name", published_module.__all__)
+def test_public_name_has_docstring_with_example(name):
+    doc = getattr(published_module, name).__doc__ or ""
+    assert len(doc.strip()) > 40
+    assert "Examples\n" in doc and ">>> from sklearn_binn.published import" in doc

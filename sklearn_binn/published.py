@@ -19,7 +19,12 @@ set beside this package's own scores:
   theirs was, and leaves torch's random state where theirs was, so that the
   mini-batches come in the same order;
 - :func:`published_weight_scores`, :func:`published_activation_scores` and
-  :func:`published_metrics`: their recovery metrics.
+  :func:`published_metrics`: their recovery metrics;
+- :func:`load_published_results`: their published per-seed numbers.
+
+These serve ``benchmarks/reproduce_published.py``; they are imported from
+this submodule (``from sklearn_binn.published import PublishedTeacher``),
+not from ``sklearn_binn``.
 
 **Their metrics and ours.** For the gene → pathway layer of a ReLU
 network (one pathway layer is all the study scores), the symmetry of a
@@ -72,8 +77,8 @@ from skorch.callbacks import Callback
 from sklearn.utils import Bunch
 from sksurv.util import Surv
 
-from ._identifiability import _as_network, _binn_step, _correlations, _student_inputs
 from ._module import BINNModule
+from ._network import as_network, binn_step, correlations, step_inputs
 from ._teacher import TeacherDataset
 from ._utils import seed_from, torch_seeded
 from .datasets import make_overlapping_gene_sets
@@ -126,8 +131,10 @@ class PublishedInit(Callback):
     with ``iterator_train__shuffle=True`` draws the study's mini-batches.
 
     A fit that continues training (``partial_fit``, ``warm_start=True``)
-    is left alone. Seeding happens inside the estimator's own seeded
-    block, so torch's global RNG is restored after ``fit``.
+    is left alone. The callback declares ``draws_from_global_rng = True``:
+    the estimator then shuffles from torch's global generator (as the
+    study's ``DataLoader`` did) inside a seeded block, so torch's global RNG
+    is restored after ``fit``.
 
     Parameters
     ----------
@@ -139,7 +146,8 @@ class PublishedInit(Callback):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_binn import BINNRegressor, PublishedInit
+    >>> from sklearn_binn import BINNRegressor
+    >>> from sklearn_binn.published import PublishedInit
     >>> from sklearn_binn.datasets import make_overlapping_gene_sets
     >>> mask = make_overlapping_gene_sets(40, 5, size_range=(4, 6), random_state=0)
     >>> X = np.random.default_rng(0).normal(size=(50, 40)).astype("float32")
@@ -150,6 +158,9 @@ class PublishedInit(Callback):
     >>> bool(reg.module_.pathway_layers[0].weight.detach().abs().max() <= 1 / np.sqrt(40))
     True
     """
+
+    # the study's mini-batches come from torch's global generator, seeded here
+    draws_from_global_rng = True
 
     def __init__(self, seed=None):
         self.seed = seed
@@ -174,8 +185,8 @@ class PublishedInit(Callback):
 class PublishedTeacher(TeacherDataset):
     """The teacher of the published study, and its input model.
 
-    A :class:`TeacherDataset` (so :func:`recovery_report`,
-    :class:`IdentifiabilityScorer`, :func:`chance_level` and
+    A :class:`~sklearn_binn.TeacherDataset` (so :func:`~sklearn_binn.recovery_report`,
+    :class:`~sklearn_binn.IdentifiabilityScorer`, :func:`~sklearn_binn.chance_level` and
     :meth:`to_estimator` all work on it) whose network and inputs follow the
     study's code exactly, not this package's own teacher recipe:
 
@@ -210,7 +221,7 @@ class PublishedTeacher(TeacherDataset):
         (400 genes, 60 pathways, 1,086 edges).
     task : {"regression", "classification", "survival"}, default="regression"
         Decides the estimator of :meth:`to_estimator` and the dummy data of
-        :func:`chance_level`; the network is the same for every task, as in
+        :func:`~sklearn_binn.chance_level`; the network is the same for every task, as in
         the study.
     depth : int, default=None
         Use the first ``depth`` pathway layers of ``mask``.
@@ -227,7 +238,7 @@ class PublishedTeacher(TeacherDataset):
     Attributes
     ----------
     mask, module, weights, biases, n_outputs, output_std
-        As in :class:`TeacherDataset` (``output_std`` on a reference sample
+        As in :class:`~sklearn_binn.TeacherDataset` (``output_std`` on a reference sample
         of 2,000 inputs).
 
     See Also
@@ -236,7 +247,7 @@ class PublishedTeacher(TeacherDataset):
 
     Examples
     --------
-    >>> from sklearn_binn import PublishedTeacher
+    >>> from sklearn_binn.published import PublishedTeacher
     >>> teacher = PublishedTeacher()
     >>> teacher.mask
     PathwayMask(n_features=400, layer_sizes=(60,), n_edges=1086)
@@ -337,7 +348,7 @@ def make_published_problem(n_train=12000, n_test=3000, *, n_pool=None, teacher=N
 
     Examples
     --------
-    >>> from sklearn_binn import make_published_problem
+    >>> from sklearn_binn.published import make_published_problem
     >>> problem = make_published_problem(1000, 200)
     >>> problem.X_train.shape, problem.X_test.shape
     ((1000, 400), (200, 400))
@@ -417,7 +428,7 @@ def published_weight_scores(student_weights, student_bias, teacher_weights, teac
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_binn import published_weight_scores
+    >>> from sklearn_binn.published import published_weight_scores
     >>> W = np.array([[1.0, 2.0], [3.0, 0.0], [0.0, 1.0]])
     >>> scores = published_weight_scores(2 * W, [0.0, 0.0], W, [0.0, 0.0])
     >>> scores.round(6).to_dict("list")
@@ -483,7 +494,7 @@ def published_activation_scores(student_pre, teacher_pre):
     Examples
     --------
     >>> import numpy as np
-    >>> from sklearn_binn import published_activation_scores
+    >>> from sklearn_binn.published import published_activation_scores
     >>> z = np.random.default_rng(0).normal(size=(100, 3))
     >>> doubled = published_activation_scores(2 * z, z)  # a rescaled student
     >>> {k: round(v, 3) for k, v in doubled.items()}
@@ -500,7 +511,7 @@ def published_activation_scores(student_pre, teacher_pre):
             f"n_nodes); got {zs.shape} and {zt.shape}."
         )
     varying = (zs.std(axis=0, ddof=1) > 1e-6) & (zt.std(axis=0, ddof=1) > 1e-6)
-    r = _correlations(zs[:, varying], zt[:, varying], signed=True)
+    r = correlations(zs[:, varying], zt[:, varying], signed=True)
     dots = (zs * zt).sum(axis=1)
     norms = np.sqrt(np.maximum((zs**2).sum(axis=1) * (zt**2).sum(axis=1), 1e-16))
     ss_res = ((zt - zs) ** 2).sum()
@@ -524,9 +535,9 @@ def _pre_activations(obj, X, layer):
                 return obj.forward_with_activations(X, True)[1][layer].double().numpy()
         finally:
             obj.train(was_training)
-    pre, final = _binn_step(obj)
+    pre, final = binn_step(obj)
     return final.pathway_activations(
-        _student_inputs(pre, X), layer, pre_activation=True, as_frame=False
+        step_inputs(pre, X), layer, pre_activation=True, as_frame=False
     )
 
 
@@ -567,7 +578,7 @@ def published_metrics(student, teacher, X, *, layer=0, bias_weight=1.0):
 
     Examples
     --------
-    >>> from sklearn_binn import PublishedTeacher, published_metrics
+    >>> from sklearn_binn.published import PublishedTeacher, published_metrics
     >>> teacher = PublishedTeacher()
     >>> X, _ = teacher.sample(200, random_state=0)
     >>> metrics = published_metrics(teacher.to_estimator(), teacher, X)
@@ -575,8 +586,8 @@ def published_metrics(student, teacher, X, *, layer=0, bias_weight=1.0):
     {'relL2_mean': 0.0, 'cos_std_mean': 1.0, 'cos_pos_mean': 1.0,
      'act_corr_mean': 1.0, 'act_cosine_mean': 1.0, 'act_r2': 1.0}
     """
-    student_net = _as_network(student, "student")
-    teacher_net = _as_network(teacher, "teacher")
+    student_net = as_network(student, "student")
+    teacher_net = as_network(teacher, "teacher")
     depth = min(student_net.depth, teacher_net.depth)
     if isinstance(layer, bool) or not isinstance(layer, Integral) or not 0 <= layer < depth:
         raise ValueError(
@@ -617,7 +628,7 @@ def load_published_results():
 
     Examples
     --------
-    >>> from sklearn_binn import load_published_results
+    >>> from sklearn_binn.published import load_published_results
     >>> published = load_published_results()
     >>> published.groupby("source").size().to_dict()
     {'fixed_test_sample_size_trials': 12, 'repeated_trials_baseline': 5}
