@@ -976,7 +976,7 @@ def summarise_peers(table):
                          "params": int(row["n_params"]),
                          "ms": _interval(row.to_frame().T)[0],
                          "/ SparseLinear auto": round(row["median_ms"] / auto, 2),
-                         "max |diff|": f"{float(row['max_abs_diff']):.1e}"})
+                         "max abs. difference": f"{float(row['max_abs_diff']):.1e}"})
     return pd.DataFrame(rows)
 
 
