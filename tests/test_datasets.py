@@ -236,11 +236,9 @@ def test_load_reactome_names_and_restrict(manifest):
 
 
 def test_load_reactome_is_cached_and_validated():
-    start = time.perf_counter()
     first = load_reactome(n_levels=2)
-    assert load_reactome(n_levels=np.int64(2)) is first
+    assert load_reactome(n_levels=np.int64(2)) is first  # cached: the same object
     assert load_reactome(n_levels=2, gene_ids="uniprot") is not first
-    assert time.perf_counter() - start < 5
     for bad in (0, -1, 2.5, "3", True):
         with pytest.raises(ValueError, match="n_levels must be a positive int"):
             load_reactome(n_levels=bad)
@@ -430,7 +428,6 @@ def test_make_pathway_mask_reactome_statistics():
           f"single {np.mean(per_gene == 1):.3f}; size mean {size.mean():.1f} median "
           f"{np.median(size):g}; parents mean {parents.mean():.4f} multi "
           f"{np.mean(parents > 1):.4f}; children median {np.median(children):g}")
-    assert elapsed < 2.0
     # Reactome: 4.0 pathways per gene, median 2, 43 % of genes in one pathway
     assert per_gene.mean() == pytest.approx(4.0, abs=0.15)
     assert np.median(per_gene) == 2
