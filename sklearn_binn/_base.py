@@ -16,6 +16,7 @@ from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset, ValidSplit
 from skorch.utils import to_tensor
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -42,6 +43,14 @@ _MIN_VALIDATION_SAMPLES = 10
 # numbers of rows, so fixed blocks make every sample's prediction independent
 # of how many samples arrive together.
 _INFERENCE_ROWS = 256
+
+# ``lr``'s default suits Adam; with ``solver="lbfgs"`` it stands for L-BFGS's
+# own default step length, which the strong-Wolfe line search then adapts.
+_DEFAULT_LR = 1e-3
+_LBFGS_LR = 1.0
+# epochs over which "the training loss is still falling" is judged when
+# n_iter_no_change is None
+_CONVERGENCE_WINDOW = 10
 
 
 class _HoldoutSplit(ValidSplit):
@@ -95,6 +104,8 @@ class BINNBase(NeuralNet):
         "edge_l1": [Interval(Real, 0, None, closed="left")],
         "edge_sign": [StrOptions({"positive", "negative"}), pd.DataFrame, None],
         "supervision_weight": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"adam", "lbfgs"})],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -112,6 +123,8 @@ class BINNBase(NeuralNet):
         edge_l1=0.0,
         edge_sign=None,
         supervision_weight=1.0,
+        solver="adam",
+        n_init=1,
         optimizer=torch.optim.Adam,
         lr=1e-3,
         max_epochs=200,
@@ -148,6 +161,8 @@ class BINNBase(NeuralNet):
         self.edge_l1 = edge_l1
         self.edge_sign = edge_sign
         self.supervision_weight = supervision_weight
+        self.solver = solver
+        self.n_init = n_init
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
@@ -264,6 +279,45 @@ class BINNBase(NeuralNet):
         kwargs.update(self.get_params_for("module"))
         return kwargs
 
+    def initialize_optimizer(self, triggered_directly=None):
+        """skorch's optimizer; ``solver="lbfgs"`` replaces the default Adam by L-BFGS.
+
+        One epoch is one ``torch.optim.LBFGS.step``: up to ``max_iter=20``
+        L-BFGS iterations with a strong-Wolfe line search, the curvature
+        memory carried from epoch to epoch; ``optimizer__max_iter`` and the
+        other ``optimizer__*`` parameters override these. ``lr`` left at its
+        default (1e-3) becomes L-BFGS's step length 1.0.
+        """
+        if self.solver != "lbfgs" or self.optimizer is not torch.optim.Adam:
+            return super().initialize_optimizer(triggered_directly)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer", self.get_all_learnable_params()
+        )
+        if "lr" not in self.get_params_for("optimizer") and self.lr == _DEFAULT_LR:
+            kwargs["lr"] = _LBFGS_LR
+        kwargs.setdefault("max_iter", 20)
+        kwargs.setdefault("line_search_fn", "strong_wolfe")
+        self.optimizer_ = torch.optim.LBFGS(*args, **kwargs)
+        return self
+
+    def train_step(self, batch, **fit_params):
+        """skorch's optimizer step; a stalled L-BFGS restarts its curvature memory.
+
+        When a line search fails, ``torch.optim.LBFGS`` leaves the weights
+        where they were and would try the same direction at every later step.
+        A step that moves no weight therefore clears L-BFGS's memory, so the
+        next one starts from steepest descent; if that cannot move either, the
+        loss stays flat and early stopping ends training.
+        """
+        if not isinstance(self.optimizer_, torch.optim.LBFGS):
+            return super().train_step(batch, **fit_params)
+        before = torch.nn.utils.parameters_to_vector(self.module_.parameters()).detach().clone()
+        step = super().train_step(batch, **fit_params)
+        after = torch.nn.utils.parameters_to_vector(self.module_.parameters())
+        if torch.equal(before, after):
+            self.optimizer_.state.clear()
+        return step
+
     def initialize_criterion(self):
         criterion = self.criterion if self.criterion is not None else self._default_criterion()
         self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
@@ -283,6 +337,9 @@ class BINNBase(NeuralNet):
         """
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
+        if training and self.solver == "lbfgs":  # full batch: nothing to shuffle
+            kwargs["batch_size"] = -1
+            kwargs.setdefault("shuffle", False)
         if training:
             kwargs.setdefault("shuffle", True)
         kwargs.setdefault("batch_size", self.batch_size)
@@ -424,11 +481,39 @@ class BINNBase(NeuralNet):
         X = self._attach_pathway_targets(X, pathway_targets)
         seed = seed_from(self.random_state)
         self._split = self._make_split(n_samples, seed)
-        with self._random_source(seed):
-            if not self.warm_start or not self.initialized_:
-                self.initialize()
-            self._train(X, y, _routing_method="fit", **fit_params)
+        if self.warm_start and self.initialized_:  # continue the fitted model
+            with self._random_source(seed):
+                self._train(X, y, _routing_method="fit", **fit_params)
+        else:
+            self._fit_restarts(X, y, seed, **fit_params)
+        self._warn_if_not_converged()
         return self
+
+    def _fit_restarts(self, X, y, seed, **fit_params):
+        """Train ``n_init`` fresh networks, keep the one of lowest training objective.
+
+        Restart ``k`` draws its initialisation and shuffling with seed
+        ``seed + k``; all share the validation split. With ``n_init=1`` this
+        is one plain fit.
+        """
+        best, losses = None, []
+        for k in range(self.n_init):
+            with self._random_source(seed + k):
+                self.initialize()
+                self._train(X, y, _routing_method="fit", **fit_params)
+            if self.n_init == 1:
+                return
+            losses.append(self._objective(X, y))
+            if best is None or losses[-1] < best[0]:
+                # initialize() rebinds every fitted attribute: a shallow copy keeps them
+                fitted = {name: v for name, v in vars(self).items() if name.endswith("_")}
+                best = (losses[-1], fitted)
+        vars(self).update(best[1])
+        self.init_losses_ = losses
+
+    def _objective(self, X, y):
+        """The training objective (loss and penalties) of the network on all of ``(X, y)``."""
+        return float(self.validation_step((X, y))["loss"])
 
     def partial_fit(self, X, y, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs without re-initialising.
@@ -448,6 +533,42 @@ class BINNBase(NeuralNet):
         with self._random_source(seed):
             self._train(X, y, _routing_method="partial_fit", **fit_params)
         return self
+
+    def _record_convergence(self, done, budget):
+        """Set ``n_iter_``, ``loss_curve_`` and ``converged_`` after a call trained.
+
+        ``done`` epochs were in the history before the call and ``budget``
+        was its epoch budget. A call converged when a callback stopped it
+        (early stopping: the loss stopped improving; with L-BFGS also a
+        vanished gradient, which leaves the loss unchanged), or when it used
+        its whole budget with the training loss no longer falling: over the
+        last ``n_iter_no_change`` (or 10) epochs its best value improved on
+        the best before them by less than ``tol`` (relative).
+        """
+        self.loss_curve_ = [float(row.get("train_loss", np.nan)) for row in self.history_]
+        self.n_iter_ = len(self.loss_curve_)
+        run = self.loss_curve_[done:]
+        self._epochs_run = len(run)
+        stopped = len(run) < budget or _patience_ran_out(self)
+        window = self.n_iter_no_change or _CONVERGENCE_WINDOW
+        self.converged_ = bool(stopped or (run and not _still_falling(run, window, self.tol)))
+
+    def _warn_if_not_converged(self):
+        """sklearn's ``ConvergenceWarning`` when the epoch budget, not convergence, ended a fit."""
+        if self.converged_ or not self._epochs_run:
+            return
+        fix = "raise max_epochs" + (
+            ", or use solver='lbfgs' (full batch) when the data fit in memory"
+            if self.solver == "adam" else " or lower tol"
+        )
+        recent = max(1, min(self._epochs_run - 1, self.n_iter_no_change or _CONVERGENCE_WINDOW))
+        warnings.warn(
+            f"{type(self).__name__} (solver={self.solver!r}) reached max_epochs="
+            f"{self._epochs_run} with the training loss still falling (by more than "
+            f"tol={self.tol:g}, relative, in the last {recent} epoch(s)): the fit "
+            f"has not converged. To train to convergence, {fix}.",
+            ConvergenceWarning,
+        )
 
     @contextlib.contextmanager
     def _random_source(self, seed):
@@ -495,10 +616,12 @@ class BINNBase(NeuralNet):
         through to skorch and carries any other interrupt past it, re-raised
         here.
         """
+        done = len(self.history_) if self.history_ is not None else 0
         try:
             NeuralNet.partial_fit(self, X, y, **fit_params)
         except _UserInterrupt as wrapped:
             raise wrapped.interrupt from None
+        self._record_convergence(done, fit_params.get("epochs") or self.max_epochs)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's epoch loop; only a callback's stop signal ends it quietly.
@@ -598,6 +721,8 @@ class BINNBase(NeuralNet):
     def _make_split(self, n_samples, seed):
         if self.train_split != "auto":
             return self.train_split
+        if self.solver == "lbfgs":  # full batch on all the data, like MLPRegressor's
+            return None
         n_valid = math.ceil(n_samples * self.validation_fraction)
         if n_valid < _MIN_VALIDATION_SAMPLES or n_samples - n_valid < 1:
             return None
@@ -622,7 +747,7 @@ class BINNBase(NeuralNet):
         if isinstance(X, torch.utils.data.Dataset):  # skorch's scoring passes its datasets
             out = self.forward(X, training=False, device="cpu")
             return (out[0] if isinstance(out, tuple) else out).double().numpy()
-        X = torch.as_tensor(self._validate_X(X, reset=False))
+        X = torch.as_tensor(np.require(self._validate_X(X, reset=False), requirements="W"))
         self.module_.eval()
         blocks = []
         with torch.no_grad():
@@ -738,6 +863,18 @@ def _patience_ran_out(net):
         isinstance(cb, SkorchEarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
         for _, cb in getattr(net, "callbacks_", [])
     )
+
+
+def _still_falling(losses, window, tol):
+    """Whether the best of the last ``window`` losses beats the best before by > ``tol``.
+
+    A single epoch shows no trend and counts as still falling.
+    """
+    if len(losses) < 2:
+        return True
+    recent = min(len(losses) - 1, window)
+    before = min(losses[:-recent])
+    return min(losses[-recent:]) < before - tol * abs(before)
 
 
 def _draws_from_generator(module):

@@ -56,6 +56,7 @@ class BINNClassifier(ClassifierMixin, BINNBase):
     module_ : BINNModule
     history_ : skorch.History
         Per-epoch training and validation loss (and accuracy).
+{binn_attributes}
 
     See Also
     --------

@@ -1,8 +1,8 @@
-"""The parameter documentation the three BINN estimators share.
+"""The parameter and attribute documentation the three BINN estimators share.
 
-Each estimator's docstring holds the marker ``{binn_parameters}`` where the
-shared block goes; :func:`fill_parameters` fills in the few task-specific
-phrases, so the block is written once.
+Each estimator's docstring holds the markers ``{binn_parameters}`` and
+``{binn_attributes}`` where the shared blocks go; :func:`fill_parameters`
+fills in the few task-specific phrases, so each block is written once.
 """
 
 _TEMPLATE = """\
@@ -36,23 +36,49 @@ _TEMPLATE = """\
     supervision_weight : float, default=1.0
         Weight of the pathway-activation supervision term when ``fit`` gets
         ``pathway_targets``.
+    solver : {{"adam", "lbfgs"}}, default="adam"
+        ``"adam"`` trains on shuffled mini-batches with ``optimizer``.
+        ``"lbfgs"`` trains on the full batch (``batch_size`` is ignored for
+        training) with ``torch.optim.LBFGS`` and a strong-Wolfe line search,
+        on all the data (no hold-out with ``train_split="auto"``), until the
+        training loss stops improving by ``tol`` or the gradient vanishes;
+        one epoch is one L-BFGS step of up to 20 iterations
+        (``optimizer__max_iter``). It suits data that fit in memory, as in
+        :class:`~sklearn.neural_network.MLPRegressor`. A user's own
+        ``optimizer`` (not the default Adam) is kept, with full batches.
+    n_init : int, default=1
+        Number of trainings from different initialisations (restart ``k``
+        seeded with ``random_state + k``, the validation split shared); the
+        network of lowest training objective on the data passed to ``fit``
+        is kept, as :class:`~sklearn.cluster.KMeans` keeps its best start.
+        Callbacks passed in ``callbacks`` keep the state of the last restart.
+        Not used when ``warm_start`` continues a fitted network.
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=1e-3
+        The learning rate; with ``solver="lbfgs"`` the default 1e-3 stands
+        for L-BFGS's initial step length 1.0.
     max_epochs : int, default=200
+        The epoch budget. A fit that spends it while the training loss is
+        still falling sets ``converged_=False`` and warns with sklearn's
+        ``ConvergenceWarning``.
     batch_size : int, default=128
         ``-1`` trains on full batches.{batch_note}
     train_split : "auto", callable or None, default="auto"
         ``"auto"`` holds out ``validation_fraction`` of the training data
         ({stratified}drawn with ``random_state``) for early stopping when
-        that gives at least 10 samples, else trains on all of it. A skorch
-        split callable is used as is; ``None`` disables the hold-out (early
-        stopping then watches the training loss).
+        that gives at least 10 samples (and ``solver="adam"``), else trains
+        on all of it. A skorch split callable is used as is; ``None``
+        disables the hold-out (early stopping then watches the training
+        loss).
     validation_fraction : float, default=0.1
     n_iter_no_change : int or None, default=10
         Early-stopping patience in epochs; ``None`` trains ``max_epochs``.
         The best epoch's weights are restored.
     tol : float, default=1e-4
-        Relative improvement that counts for early stopping.
+        Relative improvement that counts for early stopping and for judging
+        convergence: a fit converged when early stopping ended it, or when
+        over the last ``n_iter_no_change`` (or 10) epochs of its budget the
+        training loss improved on its earlier best by less than ``tol``.
     callbacks : list of skorch callbacks, default=None
     warm_start : bool, default=False
     verbose : int, default=0
@@ -82,13 +108,31 @@ _TEMPLATE = """\
         Prefixed skorch parameters such as ``optimizer__weight_decay``."""
 
 
+_ATTRIBUTES = """\
+    n_iter_ : int
+        Epochs trained, over all calls to ``fit`` (with ``warm_start``) and
+        ``partial_fit`` (for ``solver="lbfgs"`` one epoch is one L-BFGS step).
+    loss_curve_ : list of float
+        The training loss of every epoch (skorch's ``train_loss``; with
+        L-BFGS the loss at the start of the epoch's step).
+    converged_ : bool
+        Whether the last training call stopped because the loss stopped
+        improving (early stopping, a flat loss, a vanished gradient) rather
+        than on its ``max_epochs`` budget with the loss still falling.
+    init_losses_ : list of float
+        With ``n_init > 1``: each restart's training objective on the data
+        passed to ``fit``; the kept network has the smallest."""
+
+
 def fill_parameters(cls, *, output, criterion, epoch_columns, stratified="",
                     activation_note="", batch_note="", extra=""):
-    """Put the shared parameter block into ``cls``'s docstring and return ``cls``."""
+    """Put the shared parameter (and attribute) blocks into ``cls``'s docstring; return ``cls``."""
     block = _TEMPLATE.format(
         output=output, criterion=criterion, epoch_columns=epoch_columns,
         stratified=stratified, activation_note=activation_note,
         batch_note=batch_note, extra=extra,
     )
-    cls.__doc__ = cls.__doc__.replace("{binn_parameters}", block)
+    cls.__doc__ = cls.__doc__.replace("{binn_parameters}", block).replace(
+        "{binn_attributes}", _ATTRIBUTES
+    )
     return cls

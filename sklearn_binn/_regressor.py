@@ -40,6 +40,7 @@ class BINNRegressor(RegressorMixin, BINNBase):
     feature_names_in_ : ndarray of str
     module_ : BINNModule
     history_ : skorch.History
+{binn_attributes}
 
     See Also
     --------

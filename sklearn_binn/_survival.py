@@ -77,6 +77,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
         Per epoch: ``train_loss``, and with a validation split
         ``valid_loss`` and ``valid_cindex`` (Harrell's C on the held-out
         part; NaN when it has no comparable pair).
+{binn_attributes}
     cum_baseline_hazard_ : sksurv.functions.StepFunction
         Breslow's cumulative baseline hazard :math:`H_0(t)`.
     baseline_survival_ : sksurv.functions.StepFunction
