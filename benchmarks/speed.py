@@ -468,6 +468,29 @@ def _pip_no_deps(name, version, target, log):
                                + (done.stderr.strip().splitlines() or ["no output"])[-1])
 
 
+def _enter_package(name, target, heavy_dependency):
+    """Make package ``name`` importable from ``target``, skipping its ``__init__`` if need be.
+
+    Some peers' ``__init__`` imports a dependency (``heavy_dependency``) that
+    the parts measured here do not use; when it is missing, the package is
+    entered as a bare namespace so that its submodules still import.
+    """
+    if target is not None and str(target) not in sys.path:
+        sys.path.insert(0, str(target))
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise RuntimeError(f"{name} is not importable")
+    if importlib.util.find_spec(heavy_dependency) is not None:
+        importlib.import_module(name)
+        return
+    package = types.ModuleType(name)
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    sys.modules[name] = package
+
+
 def import_binn_model(target):
     """Import ``binn.model`` (binn's network and trainer).
 
@@ -475,19 +498,7 @@ def import_binn_model(target):
     ``shap``, which the network and the trainer do not use; when ``shap``
     is missing the package is entered without running that file.
     """
-    if target is not None and str(target) not in sys.path:
-        sys.path.insert(0, str(target))
-    if "binn" not in sys.modules:
-        spec = importlib.util.find_spec("binn")
-        if spec is None:
-            raise RuntimeError("binn is not importable")
-        if importlib.util.find_spec("shap") is not None:
-            importlib.import_module("binn")
-        else:
-            package = types.ModuleType("binn")
-            package.__path__ = list(spec.submodule_search_locations)
-            package.__spec__ = spec
-            sys.modules["binn"] = package
+    _enter_package("binn", target, "shap")
     return (importlib.import_module("binn.model.binn"),
             importlib.import_module("binn.model.trainer"))
 
@@ -847,19 +858,7 @@ def import_packed_linear(target):
     ``xarray``, which ``PackedLinear`` does not use; when ``xarray`` is
     missing the package is entered without running that file.
     """
-    if target is not None and str(target) not in sys.path:
-        sys.path.insert(0, str(target))
-    if "kpnn2" not in sys.modules:
-        spec = importlib.util.find_spec("kpnn2")
-        if spec is None:
-            raise RuntimeError("kpnn2 is not importable")
-        if importlib.util.find_spec("xarray") is not None:
-            importlib.import_module("kpnn2")
-        else:
-            package = types.ModuleType("kpnn2")
-            package.__path__ = list(spec.submodule_search_locations)
-            package.__spec__ = spec
-            sys.modules["kpnn2"] = package
+    _enter_package("kpnn2", target, "xarray")
     return importlib.import_module("kpnn2._packed_linear").PackedLinear
 
 
