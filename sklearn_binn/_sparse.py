@@ -16,7 +16,7 @@ and has two kernels over the same per-edge parameters:
 ``"auto"`` picks the dense kernel for layers with at most
 ``DENSE_MAX_ENTRIES`` input-output pairs, or at most ``DENSE_MAX_ENTRIES_DENSE``
 pairs when at least ``DENSE_MIN_DENSITY`` of them are edges, and CSR above
-(:func:`auto_kernel`).
+(:meth:`SparseLinear.auto_kernel`).
 """
 
 from __future__ import annotations
@@ -234,21 +234,32 @@ class SparseLinear(nn.Module):
         """{"dense", "csr"}: the kernel in use, with ``"auto"`` resolved."""
         if self._kernel != "auto":
             return self._kernel
-        return auto_kernel(self.in_features, self.out_features, self.n_edges)
+        return self.auto_kernel(self.in_features, self.out_features, self.n_edges)
 
     @staticmethod
     def auto_kernel(n_inputs, n_outputs, n_edges):
-        """The kernel ``"auto"`` picks for a layer of this shape: ``"dense"`` or ``"csr"``.
+        """The kernel ``"auto"`` picks for a layer: ``"dense"`` or ``"csr"``.
 
-        See the module-level ``auto_kernel`` rule in the class Notes.
+        Dense when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES`` (2**17), or
+        when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES_DENSE`` (2**21) and
+        at least ``DENSE_MIN_DENSITY`` (20 %) of the pairs are edges; CSR
+        otherwise. The measurements behind the rule are in the class Notes.
 
         Examples
         --------
         >>> from sklearn_binn.modules import SparseLinear
-        >>> SparseLinear.auto_kernel(100, 20, 370)
-        'dense'
+        >>> rule = SparseLinear.auto_kernel
+        >>> rule(100, 20, 370), rule(20_000, 3_906, 80_048)
+        ('dense', 'csr')
+        >>> rule(1_000, 200, 2_000), rule(1_000, 200, 40_000)
+        ('csr', 'dense')
         """
-        return auto_kernel(n_inputs, n_outputs, n_edges)
+        pairs = n_inputs * n_outputs
+        if pairs <= DENSE_MAX_ENTRIES:
+            return "dense"
+        if pairs <= DENSE_MAX_ENTRIES_DENSE and n_edges >= DENSE_MIN_DENSITY * pairs:
+            return "dense"
+        return "csr"
 
     def reset_parameters(self, generator=None):
         """Draw weights and biases from ``U(-1/sqrt(d_j), 1/sqrt(d_j))``.
@@ -397,29 +408,6 @@ class DenseMaskedLinear(nn.Module):
             dense.weight[layer.rows, layer.cols] = layer.weight.detach()
             dense.bias.copy_(layer.bias.detach())
         return dense
-
-
-def auto_kernel(n_inputs, n_outputs, n_edges):
-    """The kernel ``"auto"`` picks for a layer: ``"dense"`` or ``"csr"``.
-
-    Dense when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES`` (2**17), or
-    when ``n_inputs * n_outputs <= DENSE_MAX_ENTRIES_DENSE`` (2**21) and at
-    least ``DENSE_MIN_DENSITY`` (20 %) of the pairs are edges; CSR
-    otherwise. See :class:`SparseLinear` for the measurements.
-
-    Examples
-    --------
-    >>> auto_kernel(100, 20, 370), auto_kernel(20_000, 3_906, 80_048)
-    ('dense', 'csr')
-    >>> auto_kernel(1_000, 200, 2_000), auto_kernel(1_000, 200, 40_000)
-    ('csr', 'dense')
-    """
-    pairs = n_inputs * n_outputs
-    if pairs <= DENSE_MAX_ENTRIES:
-        return "dense"
-    if pairs <= DENSE_MAX_ENTRIES_DENSE and n_edges >= DENSE_MIN_DENSITY * pairs:
-        return "dense"
-    return "csr"
 
 
 def init_bound(fan_in):

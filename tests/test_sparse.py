@@ -13,7 +13,7 @@ import torch.autograd.forward_ad as fwAD
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sklearn_binn._sparse import DENSE_MAX_ENTRIES, DENSE_MIN_DENSITY, auto_kernel
+from sklearn_binn._sparse import DENSE_MAX_ENTRIES, DENSE_MIN_DENSITY
 from sklearn_binn.modules import DenseMaskedLinear, SparseLinear
 
 # float32 products of a few hundred terms
@@ -336,13 +336,14 @@ def test_auto_kernel_is_dense_for_small_or_dense_layers_and_csr_for_large_sparse
     large = SparseLinear(sp.csr_matrix((np.ones(side), (rows, rows)), shape=(side, side)))
     assert large.active_kernel == "csr" and "kernel='csr'" in repr(large)
     # the rule at its boundaries
-    assert auto_kernel(side - 1, side - 1, 1) == "dense"
-    assert auto_kernel(side, side, side) == "csr"
+    rule = SparseLinear.auto_kernel
+    assert rule(side - 1, side - 1, 1) == "dense"
+    assert rule(side, side, side) == "csr"
     pairs = 1000 * 200
-    assert auto_kernel(1000, 200, int(np.ceil(DENSE_MIN_DENSITY * pairs))) == "dense"
-    assert auto_kernel(1000, 200, int(DENSE_MIN_DENSITY * pairs) - 1) == "csr"
-    assert auto_kernel(2048, 1025, 2048 * 1025) == "csr"  # above DENSE_MAX_ENTRIES_DENSE
-    assert auto_kernel(2048, 1024, 2048 * 1024) == "dense"
+    assert rule(1000, 200, int(np.ceil(DENSE_MIN_DENSITY * pairs))) == "dense"
+    assert rule(1000, 200, int(DENSE_MIN_DENSITY * pairs) - 1) == "csr"
+    assert rule(2048, 1025, 2048 * 1025) == "csr"  # above DENSE_MAX_ENTRIES_DENSE
+    assert rule(2048, 1024, 2048 * 1024) == "dense"
     dense_large = SparseLinear(random_mask(1000, 200, 0.3, 1))
     assert dense_large.active_kernel == "dense"
 
@@ -358,7 +359,8 @@ def test_kernel_can_be_forced_and_changed_later():
     assert layer.active_kernel == "dense" and "kernel='dense'" in repr(layer)
     torch.testing.assert_close(layer(x), before, rtol=RTOL, atol=ATOL)
     layer.kernel = "auto"
-    assert layer.kernel == "auto" and layer.active_kernel == auto_kernel(30, 7, layer.n_edges)
+    assert layer.kernel == "auto"
+    assert layer.active_kernel == SparseLinear.auto_kernel(30, 7, layer.n_edges)
 
 
 @pytest.mark.parametrize("bad", ["sparse", "Dense", None, 1])
