@@ -486,7 +486,7 @@ class BINNBase(NeuralNet):
                 self._train(X, y, _routing_method="fit", **fit_params)
         else:
             self._fit_restarts(X, y, seed, **fit_params)
-        self._warn_if_not_converged()
+        self._warn_if_not_converged(_epoch_budget(self, fit_params))
         return self
 
     def _fit_restarts(self, X, y, seed, **fit_params):
@@ -548,23 +548,26 @@ class BINNBase(NeuralNet):
         self.loss_curve_ = [float(row.get("train_loss", np.nan)) for row in self.history_]
         self.n_iter_ = len(self.loss_curve_)
         run = self.loss_curve_[done:]
-        self._epochs_run = len(run)
         stopped = len(run) < budget or _patience_ran_out(self)
         window = self.n_iter_no_change or _CONVERGENCE_WINDOW
         self.converged_ = bool(stopped or (run and not _still_falling(run, window, self.tol)))
 
-    def _warn_if_not_converged(self):
-        """sklearn's ``ConvergenceWarning`` when the epoch budget, not convergence, ended a fit."""
-        if self.converged_ or not self._epochs_run:
+    def _warn_if_not_converged(self, budget):
+        """sklearn's ``ConvergenceWarning`` when the epoch budget, not convergence, ended a fit.
+
+        A fit that did not converge ran its whole ``budget`` of epochs (one
+        that stopped earlier converged); the kept restart of ``n_init`` too.
+        """
+        if self.converged_ or not budget:
             return
         fix = "raise max_epochs" + (
             ", or use solver='lbfgs' (full batch) when the data fit in memory"
             if self.solver == "adam" else " or lower tol"
         )
-        recent = max(1, min(self._epochs_run - 1, self.n_iter_no_change or _CONVERGENCE_WINDOW))
+        recent = max(1, min(budget - 1, self.n_iter_no_change or _CONVERGENCE_WINDOW))
         warnings.warn(
             f"{type(self).__name__} (solver={self.solver!r}) reached max_epochs="
-            f"{self._epochs_run} with the training loss still falling (by more than "
+            f"{budget} with the training loss still falling (by more than "
             f"tol={self.tol:g}, relative, in the last {recent} epoch(s)): the fit "
             f"has not converged. To train to convergence, {fix}.",
             ConvergenceWarning,
@@ -621,7 +624,7 @@ class BINNBase(NeuralNet):
             NeuralNet.partial_fit(self, X, y, **fit_params)
         except _UserInterrupt as wrapped:
             raise wrapped.interrupt from None
-        self._record_convergence(done, fit_params.get("epochs") or self.max_epochs)
+        self._record_convergence(done, _epoch_budget(self, fit_params))
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's epoch loop; only a callback's stop signal ends it quietly.
@@ -863,6 +866,11 @@ def _patience_ran_out(net):
         isinstance(cb, SkorchEarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
         for _, cb in getattr(net, "callbacks_", [])
     )
+
+
+def _epoch_budget(net, fit_params):
+    """The epochs one training call may run: skorch's ``epochs`` fit parameter or ``max_epochs``."""
+    return fit_params.get("epochs") or net.max_epochs
 
 
 def _still_falling(losses, window, tol):
