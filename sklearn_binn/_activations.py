@@ -25,7 +25,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "REGISTRY", "Activation", "activation_function", "get_activation"]
+__all__ = ["ACTIVATIONS", "REGISTRY", "Activation", "get_activation"]
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,3 @@ def get_activation(name, what="activation"):
     if name not in REGISTRY:
         raise ValueError(f"{what} must be one of {sorted(REGISTRY)}; got {name!r}.")
     return REGISTRY[name]
-
-
-def activation_function(name):
-    """The torch function of the activation called ``name``."""
-    return get_activation(name).function

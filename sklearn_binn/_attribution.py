@@ -2,15 +2,13 @@
 
 Attribution methods come from captum. Gene attributions use captum's plain
 methods on the network's input; pathway attributions use its layer methods
-on a pathway layer's output. The network is run by the module's own
-``forward`` (:class:`_AttributionNet` only wraps it). Because
-:class:`~sklearn_binn.modules.BINNModule` runs its pathway layers
-feature-major through ``SparseLinear.forward_feature_major`` (which module
-hooks never see) and applies its non-linearities as functions (which
-DeepLIFT cannot rewrite), the wrapper stands in, for the duration of a
-forward pass, one ``nn.Module`` activation per layer (from the activation
-registry) for the module's activation function, followed on each pathway
-layer by an identity "tap" for captum to hook.
+on a pathway layer's output, both through the module's own ``forward``
+(:class:`_AttributionNet` only wraps it). The pathway layers run
+feature-major through ``SparseLinear.forward_feature_major``, which module
+hooks never see; what captum hooks instead are the module's activation
+modules (``BINNModule.pathway_activations``: the non-linearity, which
+DeepLIFT's rescale rule recognises, then an identity "tap" whose output is
+the layer's activation, batch-major).
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._activations import REGISTRY
 from ._classifier import BINNClassifier
 from ._network import binn_step
 from ._survival import BINNSurvival
@@ -45,86 +42,26 @@ _ROWS_PER_PASS = 1024
 
 
 class _AttributionNet(nn.Module):
-    """A BINNModule run by its own forward pass, with hookable activations.
+    """A BINNModule's output times ``sign``, with its activations where captum hooks.
 
-    Computes exactly ``module(X)`` times ``sign``: ``forward`` calls the
-    module. While it runs, the module's pathway activation function is
-    replaced by ``taps[k](acts[k](.))`` for the ``k``-th pathway layer it
-    activates (on the batch-major pre-activation) and its head activation
-    function by ``head_acts[i]``: ``acts`` and ``head_acts`` are ``nn.Module``
-    activations (what DeepLIFT's rescale rule hooks), ``taps[k]`` an identity
-    module whose output is pathway layer ``k``'s activation, shape
-    ``(batch, n_nodes)`` (what captum's layer methods hook). The module's
-    functions are restored after each pass.
+    ``forward`` is ``module(X) * sign``: the module's own forward pass. Its
+    activations are ``nn.Module`` s (what DeepLIFT's rescale rule hooks);
+    ``taps[k]`` is the identity after pathway layer ``k``'s activation,
+    whose output is that layer's activation, shape ``(batch, n_nodes)``
+    (what captum's layer methods hook).
     """
 
     def __init__(self, module, sign=1.0):
         super().__init__()
         self.module = module
         self.sign = float(sign)
-        self.acts = nn.ModuleList(
-            _activation_module(module.activation) for _ in module.pathway_layers
-        )
-        self.head_acts = nn.ModuleList(
-            _activation_module(module.head_activation) for _ in module.head_layers
-        )
-        self.taps = nn.ModuleList(nn.Identity() for _ in module.pathway_layers)
+
+    @property
+    def taps(self):
+        return [activation[-1] for activation in self.module.pathway_activations]
 
     def forward(self, X):
-        pathway = _Sequence(zip(self.acts, self.taps), "pathway")
-        head = _Sequence(self.head_acts, "head")
-
-        def pathway_activation(pre):  # feature-major (n_nodes, batch)
-            act, tap = pathway.next()
-            return tap(act(pre.T)).T
-
-        def head_activation(h):  # batch-major (batch, width)
-            return head.next()(h)
-
-        module = self.module
-        saved = module._act, module._head_act
-        module._act, module._head_act = pathway_activation, head_activation
-        try:
-            output = module(X)
-        finally:
-            module._act, module._head_act = saved
-        pathway.check_used()
-        head.check_used()
-        return output * self.sign
-
-
-class _Sequence:
-    """The per-layer activation modules, handed out in the order the layers run."""
-
-    def __init__(self, items, kind):
-        self.items, self.kind, self.used = list(items), kind, 0
-
-    def next(self):
-        if self.used == len(self.items):
-            raise RuntimeError(
-                f"The module applied its {self.kind} activation more often than it has "
-                f"{self.kind} layers ({len(self.items)}); attribution cannot tell its "
-                "layers apart."
-            )
-        self.used += 1
-        return self.items[self.used - 1]
-
-    def check_used(self):
-        if self.used != len(self.items):
-            raise RuntimeError(
-                f"The module applied its {self.kind} activation {self.used} times for "
-                f"{len(self.items)} {self.kind} layers; attribution cannot tell its layers "
-                "apart."
-            )
-
-
-def _activation_module(name):
-    if name not in REGISTRY:
-        raise ValueError(
-            f"Attribution supports the activations {sorted(REGISTRY)}; "
-            f"the network uses {name!r}."
-        )
-    return REGISTRY[name].module()
+        return self.module(X) * self.sign
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from ._activations import ACTIVATIONS, activation_function as _activation
+from ._activations import ACTIVATIONS, get_activation
 from ._mask import PathwayMask
 from ._sparse import SparseLinear
 
@@ -46,6 +46,19 @@ class BINNModule(nn.Module):
         :class:`SparseLinear`); ``"auto"`` picks the faster one for each
         layer's size. Estimators take it as ``module__kernel``.
 
+    Attributes
+    ----------
+    pathway_layers : torch.nn.ModuleList of SparseLinear
+    pathway_activations : torch.nn.ModuleList of torch.nn.Sequential
+        Per pathway layer, the non-linearity as a ``torch.nn`` module, then
+        an identity whose output is the layer's activation, shape
+        ``(batch, n_nodes)``: where hooks (captum's attribution methods)
+        read the pathway activations.
+    head_layers : torch.nn.ModuleList of torch.nn.Linear
+    head_activations : torch.nn.ModuleList
+        The dense head's non-linearities, one module per head layer.
+    output : torch.nn.Linear
+
     Examples
     --------
     >>> import torch
@@ -63,11 +76,18 @@ class BINNModule(nn.Module):
         layers = mask.layers if isinstance(mask, PathwayMask) else list(mask)
         self.activation = activation
         self.head_activation = head_activation
-        self._act = _activation(activation)
-        self._head_act = _activation(head_activation)
+        act = get_activation(activation, "activation").module
+        head_act = get_activation(head_activation, "head_activation").module
         self.pathway_layers = nn.ModuleList(
             SparseLinear(layer, kernel=kernel) for layer in layers
         )
+        # one activation module per layer (what DeepLIFT's rescale rule
+        # recognises), and after it an identity whose output, the layer's
+        # activation of shape (batch, n_nodes), is where hooks read
+        self.pathway_activations = nn.ModuleList(
+            nn.Sequential(act(), nn.Identity()) for _ in layers
+        )
+        self.head_activations = nn.ModuleList(head_act() for _ in head_layer_sizes)
         self.batch_norms = nn.ModuleList(
             nn.BatchNorm1d(layer.out_features) if batch_norm else nn.Identity()
             for layer in self.pathway_layers
@@ -123,19 +143,20 @@ class BINNModule(nn.Module):
         Dropout acts between pathway layers and before the head.
         """
         h, pres, posts = X.to(self.output.weight.dtype).T, [], []
-        for layer, norm in zip(self.pathway_layers, self.batch_norms):
+        layers = zip(self.pathway_layers, self.batch_norms, self.pathway_activations)
+        for layer, norm, act in layers:
             pre = layer.forward_feature_major(h)
             if not isinstance(norm, nn.Identity):
                 pre = norm(pre.T).T
-            post = self._act(pre)
+            post = act(pre.T).T
             pres.append(pre)
             posts.append(post)
             h = self.dropout(post)
         return pres, posts, h
 
     def _head(self, h):
-        for layer in self.head_layers:
-            h = self._head_act(layer(self.head_dropout(h)))
+        for layer, act in zip(self.head_layers, self.head_activations):
+            h = act(layer(self.head_dropout(h)))
         return self.output(h)
 
     def forward(self, X, pathway_targets=None):
