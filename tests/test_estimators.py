@@ -313,7 +313,19 @@ def test_user_interrupt_propagates_but_early_stopping_stops_quietly(mask, data):
     assert len(stopped.history_) < 300
 
 
-def test_sigint_arriving_inside_a_callback_propagates(mask, data):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own SIGINT handler for the test, whatever the process inherited.
+
+    A process started in the background of a non-interactive shell inherits
+    SIGINT ignored, and Python then installs no KeyboardInterrupt handler.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_arriving_inside_a_callback_propagates(mask, data, python_sigint_handler):
     """A real SIGINT delivered while a callback runs is the user's, not "stop training"."""
     X, y = data
 

@@ -22,6 +22,10 @@ def _command(out, *extra):
             *extra]
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _cells_done(csv):
     if not csv.exists():
         return 0
@@ -33,8 +37,10 @@ def _cells_done(csv):
 def test_killed_study_resumes_with_only_missing_cells(tmp_path, sig):
     out = tmp_path / "out"
     csv = out / "teacher_student.csv"
+    # the study gets the default SIGINT disposition (Python's KeyboardInterrupt),
+    # not the "ignored" that a process started in the background inherits
     process = subprocess.Popen(_command(out), cwd=tmp_path, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL, preexec_fn=_default_sigint)
     deadline = time.time() + 240
     while _cells_done(csv) < 3 and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)
