@@ -328,7 +328,7 @@ def main(argv=None):
         for key, expected in [("full", full_sizes[gene_ids]), *layer_sizes[gene_ids].items()]:
             n_levels = None if key == "full" else int(key)
             built = PathwayMask.from_reactome(
-                out / RELATIONS_FILE, source, n_levels=n_levels
+                out / RELATIONS_FILE, source, n_levels=n_levels, copies=True
             ).layer_sizes
             if list(built) != expected:
                 raise SystemExit(

@@ -26,7 +26,9 @@ from ._classifier import BINNClassifier
 from ._network import binn_step
 from ._survival import BINNSurvival
 
-__all__ = ["pathway_importance", "node_importance", "ATTRIBUTION_METHODS"]
+__all__ = [
+    "pathway_importance", "node_importance", "data_type_importance", "ATTRIBUTION_METHODS"
+]
 
 #: per-sample methods (captum) and whole-network readings
 ATTRIBUTION_METHODS = (
@@ -243,12 +245,31 @@ def _outgoing_weight(final, layer):
     """Per node of ``layer``, the sum of the absolute weights leaving it."""
     module = final.module_
     depth = module.depth
+    # covariates (BINN estimators' ``covariates``) are the output layer's last inputs
+    n_covariates = getattr(module, "n_covariates", 0)
+    output = np.abs(module.output.weight.detach().double().cpu().numpy()).sum(axis=0)
+    if module.skip_levels and (layer == "genes" or layer + 1 < depth):
+        # a skip-level node (or gene) feeds every higher layer that reads it
+        source = -1 if layer == "genes" else layer
+        total = 0.0
+        for k in range(source + 1, depth):
+            W = module.pathway_layers[k].weight_matrix()
+            for src, start, stop in module.input_sources(k):
+                if src == source:
+                    total = total + np.asarray(abs(W[start:stop]).sum(axis=1)).ravel()
+        if layer == "genes":
+            return np.concatenate([total, output[output.size - n_covariates:]])
+        return total
     if layer == "genes":
         W = module.pathway_layers[0].weight_matrix()
+        genes = np.asarray(abs(W).sum(axis=1)).ravel()
+        return np.concatenate([genes, output[output.size - n_covariates:]])
     elif layer + 1 < depth:
         W = module.pathway_layers[layer + 1].weight_matrix()
     else:
-        first = module.head_layers[0] if len(module.head_layers) else module.output
+        if not len(module.head_layers):
+            return output[: output.size - n_covariates]
+        first = module.head_layers[0]
         return np.abs(first.weight.detach().double().cpu().numpy()).sum(axis=0)
     return np.asarray(abs(W).sum(axis=1)).ravel()
 
@@ -268,8 +289,8 @@ def _activation_variance(final, Xb, layer):
 
 
 def _names(final, layer):
-    if layer == "genes":
-        return list(final.mask_.feature_names)
+    if layer == "genes":  # the network's inputs: the genes, then any covariates
+        return [*final.mask_.feature_names, *getattr(final, "covariates_", ())]
     return list(final.mask_.node_names[layer])
 
 
@@ -318,8 +339,9 @@ def pathway_importance(estimator, X, method="integrated_gradients", layer=None,
 "activation_variance"}, default="integrated_gradients"
     layer : None, "genes" or int, default=None
         ``None``: every pathway layer (a list, from the genes up);
-        ``"genes"``: the input genes (in the fitted mask's gene order); an
-        int: one pathway layer, ``0`` the gene → pathway layer, negative
+        ``"genes"``: the input genes (in the fitted mask's gene order),
+        then the estimator's ``covariates`` (inputs that join the output
+        layer directly); an int: one pathway layer, ``0`` the gene → pathway layer, negative
         values count from the top (``-1`` the last pathway layer).
     baseline : None, "mean", float or array-like, default=None
         The reference input of integrated gradients and DeepLIFT. ``None``:
@@ -456,3 +478,66 @@ def node_importance(estimator, X, method="integrated_gradients", layer=None,
         return frame.abs().mean(axis=0).rename(method)
 
     return [reduce(r) for r in result] if isinstance(result, list) else reduce(result)
+
+
+def data_type_importance(estimator, X, method="integrated_gradients", baseline=None,
+                         target=None, n_steps=50):
+    """Importance per gene and data type, for a mask from :meth:`PathwayMask.with_data_types`.
+
+    The importance of each input feature ``"{gene}{sep}{data type}"``, as
+    :func:`node_importance` with ``layer="genes"`` gives it (mean absolute
+    attribution over ``X``), laid out as a gene × data type table. Its
+    column sums rank the data types; the per-gene importance through the
+    network's gene nodes is ``node_importance(estimator, X, layer=0)``.
+
+    Parameters
+    ----------
+    estimator, X, method, baseline, target, n_steps
+        As for :func:`pathway_importance`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by gene (in the fitted mask's order), one column per data
+        type; NaN where the data have no such feature. Covariates are left
+        out.
+
+    Raises
+    ------
+    ValueError
+        If the fitted mask has no data types.
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNRegressor, PathwayMask, TeacherDataset
+    >>> from sklearn_binn import data_type_importance
+    >>> genes = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B", "C"]})
+    >>> mask = genes.with_data_types(["mut", "expr"])
+    >>> X, y = TeacherDataset(mask, random_state=0).sample(100, random_state=0)
+    >>> est = BINNRegressor(mask, max_epochs=5, random_state=0).fit(X, y)
+    >>> table = data_type_importance(est, X)
+    >>> table.index.tolist(), table.columns.tolist()
+    (['A', 'B', 'C'], ['mut', 'expr'])
+    """
+    _, final = _split_estimator(estimator)
+    mask = final.mask_
+    if mask.data_types is None:
+        raise ValueError(
+            "data_type_importance needs a BINN fitted on a mask with several data "
+            "types per gene (PathwayMask.with_data_types); for a mask of genes use "
+            "node_importance(estimator, X, layer='genes')."
+        )
+    importance = node_importance(
+        estimator, X, method=method, layer="genes", baseline=baseline, target=target,
+        n_steps=n_steps,
+    )
+    rows = []
+    for name in mask.feature_names:
+        gene, _, kind = name.rpartition(mask.data_type_sep)
+        rows.append((gene, kind, importance[name]))
+    table = pd.DataFrame(rows, columns=["gene", "data_type", method])
+    genes = list(dict.fromkeys(table["gene"]))
+    wide = table.pivot(index="gene", columns="data_type", values=method)
+    wide = wide.reindex(index=genes, columns=list(mask.data_types))
+    wide.index.name, wide.columns.name = "gene", "data_type"
+    return wide

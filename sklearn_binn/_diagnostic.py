@@ -293,14 +293,18 @@ def _symmetry_tangents(net):
         """Compensate node j of pathway layer k (or of dense layer k - depth) downstream."""
         depth = len(module.pathway_layers)
         if k + 1 < depth:
-            nxt = module.pathway_layers[k + 1]
-            edges = np.flatnonzero(nxt.rows.cpu().numpy() == j)
-            w = net.value(f"pathway_layers.{k + 1}.weight")[edges]
-            if sign_scale:
-                t[net.offsets[f"pathway_layers.{k + 1}.weight"] + edges] = -w
-            else:
-                parents = nxt.cols.cpu().numpy()[edges]
-                np.add.at(t, net.offsets[f"pathway_layers.{k + 1}.bias"] + parents, -w)
+            # every layer that reads node j: the next one, or in a skip-level
+            # network each higher one (at the rows of layer k's block)
+            for m in range(k + 1, depth if module.skip_levels else k + 2):
+                nxt = module.pathway_layers[m]
+                row = j + next(a for src, a, _ in module.input_sources(m) if src == k)
+                edges = np.flatnonzero(nxt.rows.cpu().numpy() == row)
+                w = net.value(f"pathway_layers.{m}.weight")[edges]
+                if sign_scale:
+                    t[net.offsets[f"pathway_layers.{m}.weight"] + edges] = -w
+                else:
+                    parents = nxt.cols.cpu().numpy()[edges]
+                    np.add.at(t, net.offsets[f"pathway_layers.{m}.bias"] + parents, -w)
             return
         index = k + 1 - depth
         name = "output" if index == len(module.head_layers) else f"head_layers.{index}"

@@ -31,6 +31,11 @@ def report_importance_table(report, layer):
             f"layer must be one of the report's pathway layers {layers}; got {layer!r}."
         )
     nodes = report.nodes[report.nodes["layer"] == layer].set_index("node")
+    if "name" in nodes:  # display names (Reactome's pathway names) beside the IDs
+        nodes.index = [
+            node if name == node else f"{_shorten(name)} [{node}]"
+            for node, name in zip(nodes.index, nodes["name"])
+        ]
     table = pd.DataFrame({
         "mean": nodes["importance_mean"],
         "sd": nodes["importance_sd"],
@@ -41,6 +46,17 @@ def report_importance_table(report, layer):
     return table, f"{report.method.replace('_', ' ')}, mean ± sd over refits"
 
 
+def _shorten(text, limit=40):
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clipped(mean, sd):
+    """Error bars ``mean ± sd`` whose lower end stops at 0 (an importance is >= 0)."""
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    lower = np.where(mean >= 0, np.minimum(sd, np.maximum(mean, 0.0)), sd)
+    return np.vstack([lower, sd])
+
+
 def importance_bars(table, label, top, ax):
     """Horizontal bars of ``table["mean"]`` (see :func:`sklearn_binn.plotting.plot_importance`)."""
     table = table.sort_values("mean", ascending=False).head(top).iloc[::-1]
@@ -48,12 +64,13 @@ def importance_bars(table, label, top, ax):
     positions = np.arange(len(table))
     has_sd = table["sd"].notna().any()
     ax.barh(
-        positions, table["mean"], xerr=table["sd"] if has_sd else None,
+        positions, table["mean"], xerr=_clipped(table["mean"], table["sd"]) if has_sd else None,
         color="tab:blue", alpha=0.8, capsize=3, label="importance",
     )
     if table["null_mean"].notna().any():
         ax.errorbar(
-            table["null_mean"], positions - 0.25, xerr=table["null_sd"], fmt="d",
+            table["null_mean"], positions - 0.25,
+            xerr=_clipped(table["null_mean"], table["null_sd"]), fmt="d",
             color="tab:orange", markersize=5, capsize=2, label="rewired null (mean ± sd)",
         )
         ax.legend(loc="lower right", fontsize="small")

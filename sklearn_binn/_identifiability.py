@@ -161,19 +161,10 @@ def _activation_scores(final, Xt, teacher_acts, depth, activation, pre_activatio
 
 
 def _influence(teacher_net, teacher_acts):
-    """Per teacher node: norm of its outgoing weights times its activation sd."""
-    out = []
-    for k in range(teacher_net.depth):
-        if k + 1 < teacher_net.depth:
-            W = teacher_net.weights[k + 1]
-            norms = np.sqrt(np.bincount(
-                np.repeat(np.arange(W.shape[0]), np.diff(W.indptr)),
-                weights=W.data**2, minlength=W.shape[0],
-            ))
-        else:
-            norms = np.linalg.norm(teacher_net.top[0][0], axis=1)
-        out.append(norms * teacher_acts[k].std(axis=0))
-    return out
+    """Per teacher node: norm of its outgoing weights (to every layer that
+    reads it) times its activation sd."""
+    norms = teacher_net.outgoing_sq_norms()
+    return [np.sqrt(norms[k]) * teacher_acts[k].std(axis=0) for k in range(teacher_net.depth)]
 
 
 def _student_scores(final, Xt, teacher_net, teacher_acts, targets, pre_activation):
@@ -314,9 +305,12 @@ def recovery_report(student, teacher, X, *, pre_activation=False, chance=False,
     scored. **Activation recovery** is the Pearson correlation across the
     samples of ``X`` between the student's and the teacher's activations of
     the node: ``|r|`` for ``tanh``, ``sigmoid`` and ``identity``, signed
-    ``r`` for ``relu``; 0 where either activation is constant. Both are
-    invariant to exactly the student's per-node symmetries, and equal 1.0
-    for the teacher scored against itself (``teacher.to_estimator()``).
+    ``r`` for ``relu``. A teacher node whose activation is constant on ``X``
+    (a dead node: no pattern to recover) gets NaN and is left out of the
+    layer and summary means; a constant student activation against a varying
+    teacher one scores 0. Both are invariant to exactly the student's
+    per-node symmetries, and equal 1.0 for the teacher scored against itself
+    (``teacher.to_estimator()``), dead nodes left out.
     Only the pathway layers both networks have are scored, so a student
     of smaller ``depth`` is scored on its layers.
 

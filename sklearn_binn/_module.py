@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
 
 from ._activations import ACTIVATIONS, get_activation
 from ._mask import PathwayMask
-from ._sparse import SparseLinear
+from ._sparse import RowBlock, SparseLinear, edge_product
 
 __all__ = ["BINNModule", "ACTIVATIONS"]
 
@@ -20,12 +22,21 @@ class BINNModule(nn.Module):
     ``genes -> pathway layer 0 -> ... -> pathway layer k-1 -> [dense head]
     -> outputs``. Each pathway layer is a :class:`SparseLinear` followed by
     the activation (and optional batch norm and dropout); the output layer
-    is dense over the last pathway layer (or the head).
+    is dense over the last pathway layer (or the head). With a skip-level
+    mask (``mask.skip_levels``) pathway layer ``k`` reads the genes and the
+    activations of every lower layer: its :class:`SparseLinear` holds one
+    weight per edge over the concatenation ``[genes, layer 0, ...,
+    layer k-1]``. The forward pass never builds that concatenation: it
+    pushes each source forward once, as soon as it is known, to every layer
+    that reads it (one sparse product per source: the genes, then each
+    layer's activations, with the readers' weights of that source gathered
+    into one vector), and each layer sums what it received.
 
     Parameters
     ----------
     mask : PathwayMask or list of sparse matrices
-        The wiring, one ``(n_inputs, n_outputs)`` matrix per pathway layer.
+        The wiring, one ``(n_inputs, n_outputs)`` matrix per pathway layer;
+        a list is a chain mask.
     n_outputs : int, default=1
         Width of the output layer (1 for regression, binary logits and
         log-risk; the number of classes for multiclass).
@@ -44,7 +55,15 @@ class BINNModule(nn.Module):
     kernel : {"auto", "dense", "csr"}, default="auto"
         The product each pathway layer computes with (see
         :class:`SparseLinear`); ``"auto"`` picks the faster one for each
-        layer's size. Estimators take it as ``module__kernel``.
+        layer's size. Estimators take it as ``module__kernel``. In a
+        skip-level network the products run per source (``source_edges``),
+        with the kernel of ``pathway_layers[0]``; ``"auto"`` is then CSR below
+        1 % density.
+    n_covariates : int, default=0
+        The last ``n_covariates`` input columns are covariates (clinical
+        variables): they skip the pathway layers and the head and join the
+        output layer, ``output(concat(h, covariates))``, as in P-NET.
+        Estimators set it from their ``covariates`` parameter.
 
     Attributes
     ----------
@@ -58,6 +77,13 @@ class BINNModule(nn.Module):
     head_activations : torch.nn.ModuleList
         The dense head's non-linearities, one module per head layer.
     output : torch.nn.Linear
+    skip_levels : bool
+        Whether a pathway layer reads the genes and every lower layer.
+    source_edges : torch.nn.ModuleList
+        Only in a skip-level network: per source (the genes, then each
+        pathway layer below the top), the index of its edges into every
+        layer that reads it (no parameters: the weights stay in
+        ``pathway_layers``).
 
     Examples
     --------
@@ -69,11 +95,15 @@ class BINNModule(nn.Module):
     torch.Size([3, 1])
     """
 
+    n_covariates = 0  # modules pickled before covariates have none
+
     def __init__(self, mask, n_outputs=1, activation="tanh", dropout=0.0,
                  batch_norm=False, head_layer_sizes=(), head_activation="relu",
-                 head_dropout=0.0, kernel="auto"):
+                 head_dropout=0.0, kernel="auto", n_covariates=0):
         super().__init__()
+        self.n_covariates = int(n_covariates)
         layers = mask.layers if isinstance(mask, PathwayMask) else list(mask)
+        self.skip_levels = isinstance(mask, PathwayMask) and mask.skip_levels
         self.activation = activation
         self.head_activation = head_activation
         act = get_activation(activation, "activation").module
@@ -87,6 +117,12 @@ class BINNModule(nn.Module):
         self.pathway_activations = nn.ModuleList(
             nn.Sequential(act(), nn.Identity()) for _ in layers
         )
+        if self.skip_levels:
+            # per source (the genes, then each layer but the top): its edges
+            # into every higher layer, as one index
+            self.source_edges = nn.ModuleList(
+                _source_edges(layers, s) for s in range(-1, len(layers) - 1)
+            )
         self.head_activations = nn.ModuleList(head_act() for _ in head_layer_sizes)
         self.batch_norms = nn.ModuleList(
             nn.BatchNorm1d(layer.out_features) if batch_norm else nn.Identity()
@@ -100,7 +136,7 @@ class BINNModule(nn.Module):
             width = int(size)
         self.head_layers = nn.ModuleList(head)
         self.head_dropout = nn.Dropout(head_dropout)
-        self.output = nn.Linear(width, n_outputs)
+        self.output = nn.Linear(width + self.n_covariates, n_outputs)
 
     def reset_parameters(self, generator=None):
         """Draw every weight afresh, as at construction, from ``generator``.
@@ -137,12 +173,29 @@ class BINNModule(nn.Module):
         """int: the number of pathway layers."""
         return len(self.pathway_layers)
 
+    def input_sources(self, k):
+        """Where the inputs of pathway layer ``k`` come from.
+
+        Returns a list of ``(source, start, stop)``: inputs ``start:stop`` of
+        layer ``k`` (rows of its weight matrix) are the genes
+        (``source == -1``) or the nodes of pathway layer ``source``; as
+        :meth:`PathwayMask.input_sources`.
+        """
+        if not self.skip_levels:
+            return [(k - 1, 0, self.pathway_layers[k].in_features)]
+        sizes = [self.pathway_layers[0].in_features]
+        sizes += [layer.out_features for layer in self.pathway_layers[:k]]
+        stops = np.cumsum(sizes).tolist()
+        return [(j - 1, stop - size, stop) for j, (size, stop) in enumerate(zip(sizes, stops))]
+
     def _pathway_pass(self, X):
         """Pre- and post-activations of each pathway layer, feature-major.
 
         Dropout acts between pathway layers and before the head.
         """
         h, pres, posts = X.to(self.output.weight.dtype).T, [], []
+        if self.skip_levels:
+            return self._skip_pass(h)
         layers = zip(self.pathway_layers, self.batch_norms, self.pathway_activations)
         for layer, norm, act in layers:
             pre = layer.forward_feature_major(h)
@@ -154,10 +207,61 @@ class BINNModule(nn.Module):
             h = self.dropout(post)
         return pres, posts, h
 
-    def _head(self, h):
+    def _skip_pass(self, genes):
+        """:meth:`_pathway_pass` of a skip-level network: layer ``k`` reads the
+        genes and the (dropped-out) activations of layers ``0 .. k-1``."""
+        incoming = [[] for _ in self.pathway_layers]  # per layer, what it received
+
+        def push(source, h):
+            """``h`` (feature-major) through its edges into every layer reading it."""
+            index = self.source_edges[source + 1]
+            if index.n_edges == 0:
+                return
+            weight = torch.cat([
+                self.pathway_layers[m].weight[start:stop] for m, start, stop in index.slices
+            ])[index.order]
+            kernel = self.pathway_layers[0].kernel
+            if kernel == "auto":
+                kernel = index.auto_kernel()
+            out = edge_product(
+                index, kernel, weight, weight.new_zeros(()).expand(index.out_features), h
+            )
+            # split, not sliced: the backward concatenates the parts' gradients
+            # once instead of zero-filling the whole output per part
+            for m, part in zip(index.readers, out.split(index.reader_sizes)):
+                if m is not None:
+                    incoming[m].append(part)
+
+        push(-1, genes.contiguous())
+        pres, posts, h = [], [], None
+        layers = zip(self.pathway_layers, self.batch_norms, self.pathway_activations)
+        for k, (layer, norm, act) in enumerate(layers):
+            pre = incoming[k][0]
+            for part in incoming[k][1:]:
+                pre = pre + part
+            pre = pre + layer.bias[:, None]
+            if not isinstance(norm, nn.Identity):
+                pre = norm(pre.T).T
+            post = act(pre.T).T
+            pres.append(pre)
+            posts.append(post)
+            h = self.dropout(post)
+            if k + 1 < len(self.pathway_layers):
+                push(k, h)
+        return pres, posts, h
+
+    def _head(self, h, covariates=None):
         for layer, act in zip(self.head_layers, self.head_activations):
             h = act(layer(self.head_dropout(h)))
+        if covariates is not None:
+            h = torch.cat([h, covariates.to(h.dtype)], dim=1)
         return self.output(h)
+
+    def _split_covariates(self, X):
+        """``(genes, covariates or None)``: the covariates are the last columns."""
+        if not self.n_covariates:
+            return X, None
+        return X[:, : X.shape[1] - self.n_covariates], X[:, X.shape[1] - self.n_covariates:]
 
     def forward(self, X, pathway_targets=None):
         """Outputs of shape ``(batch, n_outputs)`` for inputs ``(batch, n_genes)``.
@@ -169,8 +273,9 @@ class BINNModule(nn.Module):
         estimator's loss to compare with the targets. Nothing of the batch is
         kept in the module.
         """
+        X, covariates = self._split_covariates(X)
         _, posts, h = self._pathway_pass(X)
-        output = self._head(h.T)
+        output = self._head(h.T, covariates)
         if pathway_targets is None:
             return output
         return output, torch.cat(posts, dim=0).T
@@ -190,9 +295,49 @@ class BINNModule(nn.Module):
         output : torch.Tensor of shape (batch, n_outputs)
         activations : list of torch.Tensor of shape (batch, n_nodes)
         """
+        X, covariates = self._split_covariates(X)
         pres, posts, h = self._pathway_pass(X)
-        return self._head(h.T), [a.T for a in (pres if pre_activation else posts)]
+        return self._head(h.T, covariates), [a.T for a in (pres if pre_activation else posts)]
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "skip_levels" not in self.__dict__:  # pickled before skip levels
+            self.skip_levels = False
 
     def edge_parameters(self):
         """The per-edge weights of the pathway layers (what sparsity penalties act on)."""
         return [layer.weight for layer in self.pathway_layers]
+
+
+def _source_edges(layers, source):
+    """The edges leaving one source of a skip-level network, as one index.
+
+    ``source`` is -1 for the genes, else a pathway layer. The index's matrix
+    is ``(n_source, n_readers)``: its rows the source's genes or nodes, its
+    columns the nodes of the layers that read it side by side (``readers``,
+    ``reader_sizes``; a higher layer with no edge from the source is a
+    block of columns with reader ``None``). Layer ``m``'s edges from the
+    source are the contiguous slice ``start:stop`` of its weight (its rows
+    are ordered by source); ``slices`` lists them and ``order`` maps the
+    matrix's CSR order to their concatenation.
+    """
+    sizes = [layers[0].shape[0], *(layer.shape[1] for layer in layers)]
+    start = sum(sizes[: source + 1])
+    stop = start + sizes[source + 1]
+    rows, cols, slices, readers, offset = [], [], [], [], 0
+    for m in range(source + 1, len(layers)):
+        csr = sp.csr_matrix(layers[m])
+        coo = csr[start:stop].tocoo()  # CSR (row-major) order, as the weights
+        readers.append(m if coo.nnz else None)
+        slices.append((m, int(csr.indptr[start]), int(csr.indptr[stop])))
+        rows.append(coo.row)
+        cols.append(coo.col + offset)
+        offset += csr.shape[1]
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    order = np.lexsort((cols, rows))
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(stop - start, offset))
+    index = RowBlock(matrix, 0, stop - start)
+    index.register_buffer("order", torch.as_tensor(order, dtype=torch.int64), persistent=False)
+    index.slices, index.readers = slices, readers
+    index.reader_sizes = [sizes[m + 1] for m in range(source + 1, len(layers))]
+    return index

@@ -80,10 +80,41 @@ class Network:
     biases: list
     top: list  # (ndarray (n_inputs, n_outputs), bias) per head layer, then the output
     activation: str
+    skip_levels: bool = False  # layer k reads [genes, layer 0, ..., layer k-1]
 
     @property
     def depth(self):
         return len(self.weights)
+
+    def layer_inputs(self, k, genes, nodes):
+        """The inputs of pathway layer ``k`` side by side: ``genes`` (per gene)
+        and ``nodes[j]`` (per node of layer ``j``) concatenated along the last
+        axis as the layer's rows are ordered."""
+        if not self.skip_levels:
+            return genes if k == 0 else nodes[k - 1]
+        return np.concatenate([genes, *nodes[:k]], axis=-1)
+
+    def outgoing_sq_norms(self):
+        """Per pathway layer, each node's squared outgoing-weight norm, over
+        every layer that reads it (and the first dense layer for the top)."""
+        sizes = [W.shape[1] for W in self.weights]
+        totals = [np.zeros(n) for n in sizes]
+        for k, W in enumerate(self.weights):
+            W = sp.csr_matrix(W)
+            per_row = np.bincount(
+                np.repeat(np.arange(W.shape[0]), np.diff(W.indptr)),
+                weights=W.data**2, minlength=W.shape[0],
+            )
+            if not self.skip_levels:
+                if k > 0:
+                    totals[k - 1] += per_row
+                continue
+            start = self.weights[0].shape[0]
+            for j in range(k):
+                totals[j] += per_row[start:start + sizes[j]]
+                start += sizes[j]
+        totals[-1] += (np.asarray(self.top[0][0]) ** 2).sum(axis=1)
+        return totals
 
 
 def to_numpy(tensor):
@@ -135,7 +166,7 @@ def read_network(module):
         (to_numpy(dense.weight).T.copy(), to_numpy(dense.bias))
         for dense in [*module.head_layers, module.output]
     ]
-    return Network(weights, biases, top, module.activation)
+    return Network(weights, biases, top, module.activation, module.skip_levels)
 
 
 def as_network(obj, what):
@@ -208,23 +239,29 @@ def align(student_net, teacher_net, activation):
     Layer by layer from the genes up, each student node is transformed by
     the element of ``activation``'s symmetry group that brings its incoming
     weights closest to the teacher's; see :func:`~sklearn_binn.align_to_teacher`.
+    In a skip-level network a node's transform reaches the outgoing weights
+    of every layer that reads it.
     """
     spec = get_activation(activation)
     depth = scored_depth(student_net, teacher_net)
-    weights, biases, transforms = [], [], []
-    factor = np.ones(student_net.weights[0].shape[0])  # genes are not transformed
+    weights, biases, transforms, factors = [], [], [], []
+    genes = np.ones(student_net.weights[0].shape[0])  # genes are not transformed
+    factor = genes
     for k, (W, b) in enumerate(zip(student_net.weights, student_net.biases)):
-        W, b = _apply_input_transforms(W, b, factor, spec)
+        W, b = _apply_input_transforms(
+            W, b, student_net.layer_inputs(k, genes, factors), spec
+        )
         if k < depth:
             factor = _node_transforms(W, teacher_net.weights[k], spec.group)
             transforms.append(factor)
         else:  # no teacher layer to align to
             factor = np.ones(W.shape[1])
+        factors.append(factor)
         weights.append(scale_columns(W, factor))
         biases.append(b * factor)
     top = list(student_net.top)
     top[0] = _apply_input_transforms(*top[0], factor, spec)
-    aligned = Network(weights, biases, top, student_net.activation)
+    aligned = Network(weights, biases, top, student_net.activation, student_net.skip_levels)
     return aligned, transforms, depth
 
 

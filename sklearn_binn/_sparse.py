@@ -112,6 +112,80 @@ def _setup_jvp(ctx, inputs, output):
 _FeatureMajorSparseLinear.setup_context = staticmethod(_setup_jvp)
 
 
+def _index_buffers(module, csr, persistent=True):
+    """Register the CSR, transposed-CSR and COO index buffers of a 0/1 matrix."""
+    n_in, n_out = csr.shape
+    coo = csr.tocoo()
+    # order of the edges in the transposed (node-major) CSR layout
+    perm = np.lexsort((coo.row, coo.col))
+    csr_t = sp.csr_matrix((np.arange(csr.nnz), (coo.col, coo.row)), shape=(n_out, n_in))
+    csr_t.sort_indices()
+    module.in_features, module.out_features, module.n_edges = n_in, n_out, csr.nnz
+    for name, values in (("crow", csr.indptr), ("col", csr.indices),
+                         ("crow_t", csr_t.indptr), ("col_t", csr_t.indices),
+                         ("perm", perm), ("rows", coo.row), ("cols", coo.col)):
+        module.register_buffer(
+            name, torch.as_tensor(values, dtype=torch.int64), persistent=persistent
+        )
+
+
+def edge_product(index, kernel, weight, bias, x_t):
+    """``W.T @ x_t + b`` with the edges of ``index`` (a layer or a row block)."""
+    if kernel == "dense":
+        flat = weight.new_zeros(index.out_features * index.in_features)
+        flat = flat.scatter(0, index.dense_index, weight)
+        return torch.addmm(bias[:, None], flat.view(index.out_features, index.in_features), x_t)
+    if torch._C._are_functorch_transforms_active():
+        products = weight[:, None] * x_t[index.rows]
+        out = x_t.new_zeros(index.out_features, x_t.shape[1])
+        return bias[:, None] + out.index_add(0, index.cols, products)
+    return _FeatureMajorSparseLinear.apply(
+        x_t.contiguous(), weight, bias,
+        index.crow, index.col, index.crow_t, index.col_t, index.perm,
+    )
+
+
+class RowBlock(nn.Module):
+    """The edges of a layer that leave one block of its rows (index buffers only).
+
+    A layer's edges are stored row by row, so the edges of rows
+    ``row_start:row_stop`` are the contiguous slice ``edge_start:edge_stop``
+    of its weight; the block computes their product with its own indices,
+    derived from the layer's (not part of the state dict).
+    """
+
+    def __init__(self, csr, row_start, row_stop):
+        super().__init__()
+        block = csr[row_start:row_stop]
+        self.row_start, self.row_stop = row_start, row_stop
+        self.edge_start, self.edge_stop = int(csr.indptr[row_start]), int(csr.indptr[row_stop])
+        _index_buffers(self, block, persistent=False)
+        flat = self.cols * self.in_features + self.rows
+        self.register_buffer("dense_index", flat, persistent=False)
+
+    def auto_kernel(self):
+        """The kernel ``"auto"`` picks for the block.
+
+        :meth:`SparseLinear.auto_kernel`, except that a block below 1 %
+        density is always CSR: the edges leaving one source of a skip-level
+        network (``BINNModule``) are wide and very sparse (a layer's nodes
+        feed a few of the thousands of nodes above them), a density the
+        dense kernel's rule was not measured at, and where its
+        ``n_inputs * n_outputs`` GEMM does hundreds of times the useful
+        work.
+        """
+        pairs = self.in_features * self.out_features
+        if self.n_edges < 0.01 * pairs:
+            return "csr"
+        return SparseLinear.auto_kernel(self.in_features, self.out_features, self.n_edges)
+
+    def extra_repr(self):
+        return (
+            f"rows={self.row_start}:{self.row_stop}, n_edges={self.n_edges}, "
+            f"kernel={self.auto_kernel()!r}"
+        )
+
+
 class SparseLinear(nn.Module):
     """A masked linear layer with one parameter per edge.
 
@@ -137,6 +211,13 @@ class SparseLinear(nn.Module):
     generator : torch.Generator, default=None
         Source of the initial weights and biases; ``None`` draws from
         torch's global generator.
+    row_splits : sequence of int, default=None
+        Sizes of consecutive blocks of the inputs (summing to ``n_inputs``)
+        that :meth:`forward_blocks` receives as separate tensors, so that a
+        caller holding a layer's inputs in pieces (e.g. the genes and the
+        activations of lower layers) need not concatenate them. Each block
+        computes with the kernel that suits its own size. The parameters are
+        the same: one per edge, in the CSR order of ``mask``.
 
     Attributes
     ----------
@@ -149,6 +230,9 @@ class SparseLinear(nn.Module):
     active_kernel : {"dense", "csr"}
         The kernel in use (``kernel`` with ``"auto"`` resolved); ``repr``
         shows it.
+    row_blocks : torch.nn.ModuleList or tuple
+        With ``row_splits``, one index module per block of rows (an empty
+        tuple otherwise).
 
     Notes
     -----
@@ -184,29 +268,28 @@ class SparseLinear(nn.Module):
     'csr'
     """
 
-    def __init__(self, mask, *, kernel="auto", generator=None):
+    def __init__(self, mask, *, kernel="auto", generator=None, row_splits=None):
         super().__init__()
         csr = sp.csr_matrix(mask, dtype=np.float32)
         csr.eliminate_zeros()
         csr.sort_indices()
-        n_in, n_out = csr.shape
-        coo = csr.tocoo()
-        # order of the edges in the transposed (node-major) CSR layout
-        perm = np.lexsort((coo.row, coo.col))
-        csr_t = sp.csr_matrix((np.arange(csr.nnz), (coo.col, coo.row)), shape=(n_out, n_in))
-        csr_t.sort_indices()
-        self.in_features, self.out_features, self.n_edges = n_in, n_out, csr.nnz
-        self.register_buffer("crow", torch.as_tensor(csr.indptr, dtype=torch.int64))
-        self.register_buffer("col", torch.as_tensor(csr.indices, dtype=torch.int64))
-        self.register_buffer("crow_t", torch.as_tensor(csr_t.indptr, dtype=torch.int64))
-        self.register_buffer("col_t", torch.as_tensor(csr_t.indices, dtype=torch.int64))
-        self.register_buffer("perm", torch.as_tensor(perm, dtype=torch.int64))
-        self.register_buffer("rows", torch.as_tensor(coo.row, dtype=torch.int64))
-        self.register_buffer("cols", torch.as_tensor(coo.col, dtype=torch.int64))
+        _index_buffers(self, csr)
         self._register_dense_index()
         self.weight = nn.Parameter(torch.empty(csr.nnz))
-        self.bias = nn.Parameter(torch.empty(n_out))
+        self.bias = nn.Parameter(torch.empty(self.out_features))
         self.kernel = kernel
+        self.row_blocks = ()
+        if row_splits is not None:
+            sizes = [int(size) for size in row_splits]
+            if any(size < 0 for size in sizes) or sum(sizes) != self.in_features:
+                raise ValueError(
+                    "row_splits must be non-negative block sizes summing to the "
+                    f"layer's {self.in_features} inputs; got {list(row_splits)}."
+                )
+            stops = np.cumsum(sizes)
+            self.row_blocks = nn.ModuleList(
+                RowBlock(csr, int(stop - size), int(stop)) for size, stop in zip(sizes, stops)
+            )
         self.reset_parameters(generator=generator)
 
     def _register_dense_index(self):
@@ -289,14 +372,43 @@ class SparseLinear(nn.Module):
         """
         if self.active_kernel == "dense":
             return torch.addmm(self.bias[:, None], self.dense_weight_t(), x_t)
-        if torch._C._are_functorch_transforms_active():
-            products = self.weight[:, None] * x_t[self.rows]
-            out = x_t.new_zeros(self.out_features, x_t.shape[1])
-            return self.bias[:, None] + out.index_add(0, self.cols, products)
-        return _FeatureMajorSparseLinear.apply(
-            x_t.contiguous(), self.weight, self.bias,
-            self.crow, self.col, self.crow_t, self.col_t, self.perm,
-        )
+        return edge_product(self, "csr", self.weight, self.bias, x_t)
+
+    def forward_blocks(self, blocks):
+        """Apply the layer to its inputs given block by block, feature-major.
+
+        Parameters
+        ----------
+        blocks : list of torch.Tensor
+            One tensor of shape ``(size, batch)`` per entry of ``row_splits``;
+            together, in order, they are the layer's inputs.
+
+        Returns
+        -------
+        torch.Tensor of shape (n_outputs, batch)
+            Equal to ``forward_feature_major(torch.cat(blocks))``; a block
+            without edges is not read.
+        """
+        if len(blocks) != len(self.row_blocks) or not self.row_blocks:
+            raise ValueError(
+                f"forward_blocks expects one input per row block "
+                f"({len(self.row_blocks)}, set by row_splits); got {len(blocks)}."
+            )
+        out = None
+        for index, x_t in zip(self.row_blocks, blocks):
+            if index.n_edges == 0:
+                continue
+            kernel = self._kernel
+            if kernel == "auto":
+                kernel = index.auto_kernel()
+            bias = self.bias if out is None else self.bias.new_zeros(()).expand(self.out_features)
+            part = edge_product(
+                index, kernel, self.weight[index.edge_start:index.edge_stop], bias, x_t
+            )
+            out = part if out is None else out + part
+        if out is None:
+            return self.bias[:, None].expand(self.out_features, blocks[0].shape[1])
+        return out
 
     def dense_weight_t(self):
         """The weights scattered into a dense ``(n_outputs, n_inputs)`` tensor.
@@ -335,6 +447,8 @@ class SparseLinear(nn.Module):
         super().__setstate__(state)
         if "_kernel" not in self.__dict__:
             self._kernel = "auto"
+        if "row_blocks" not in self._modules and "row_blocks" not in self.__dict__:
+            self.row_blocks = ()
         if "dense_index" not in self._buffers:
             self._register_dense_index()
 

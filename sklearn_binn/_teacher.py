@@ -269,8 +269,13 @@ class TeacherDataset:
         act, head_act = ACTIVATIONS[self.activation], ACTIVATIONS[self.head_activation]
         with torch.no_grad():
             h = torch.from_numpy(reference)
+            inputs = [h]  # a skip-level layer reads the genes and every lower layer
             for layer in module.pathway_layers:
-                h = act(_draw_layer(layer, h, rng, self.weight_scale))
+                h = act(_draw_layer(
+                    layer, torch.cat(inputs, dim=1) if module.skip_levels else h,
+                    rng, self.weight_scale,
+                ))
+                inputs.append(h)
             for layer in module.head_layers:
                 h = head_act(_draw_layer(layer, h, rng, self.weight_scale))
             _draw_layer(module.output, h, rng, self.output_scale)
@@ -304,14 +309,22 @@ class TeacherDataset:
             shared = rng.standard_normal((n_samples, 1))
             own = rng.standard_normal((n_samples, n_genes))
             return np.sqrt(rho) * shared + np.sqrt(1.0 - rho) * own
-        membership = self.mask.layers[0]  # genes x pathways, 0/1
+        membership = self._membership()  # genes x pathways, 0/1
         latent = rng.standard_normal((n_samples, membership.shape[1]))
         own = rng.standard_normal((n_samples, n_genes))
         X = self.beta * np.asarray(membership @ latent.T).T + self.gene_noise * own
         return X / self._latent_sd()
 
+    def _membership(self):
+        """Genes x pathways, 0/1: the pathways each gene feeds directly (in a
+        skip-level mask, those of every layer)."""
+        if not self.mask.skip_levels:
+            return self.mask.layers[0]
+        n_genes = self.mask.n_features
+        return sp.hstack([layer[:n_genes] for layer in self.mask.layers]).tocsr()
+
     def _latent_sd(self):
-        n_pathways = np.asarray(self.mask.layers[0].sum(axis=1), dtype=np.float64).ravel()
+        n_pathways = np.asarray(self._membership().sum(axis=1), dtype=np.float64).ravel()
         return np.sqrt(self.beta**2 * n_pathways + self.gene_noise**2)
 
     def input_covariance(self):
@@ -339,7 +352,7 @@ class TeacherDataset:
         if self.input_model == "equicorrelated":
             rho = self.input_correlation
             return np.full((n_genes, n_genes), rho) + (1.0 - rho) * np.eye(n_genes)
-        membership = self.mask.layers[0].astype(np.float64)
+        membership = self._membership().astype(np.float64)
         cov = self.beta**2 * (membership @ membership.T).toarray()
         cov += self.gene_noise**2 * np.eye(n_genes)
         sd = self._latent_sd()

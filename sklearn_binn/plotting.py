@@ -43,8 +43,10 @@ def plot_importance(importance, layer=0, top=20, ax=None):
     ----------
     importance : StabilityReport, pandas.Series or pandas.DataFrame
         A :func:`stability_report` result (bars: mean importance over the
-        refits, error bars: its sd; with a null, orange diamonds with error
-        bars below each bar show the rewired-mask mean ± sd, and nodes with
+        refits, error bars: its sd, the lower bar clipped at 0 since an
+        importance is a mean absolute attribution; with a null, orange
+        diamonds with error bars (clipped likewise) below each bar show the
+        rewired-mask mean ± sd, and nodes with
         ``p <= 0.05`` are starred), a Series from :func:`node_importance`, or a DataFrame
         of per-sample attributions from :func:`pathway_importance` (bars:
         mean absolute attribution).
@@ -96,10 +98,11 @@ def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, ba
     (genes on the left, the output on the right), the most important on top,
     with marker area proportional to the importance (relative to the column's
     largest). A line joins two shown nodes of adjacent columns when the mask
-    connects them; its width is proportional to the absolute learned weight
-    of that edge (relative to the layer's largest shown edge), its colour
-    gives the weight's sign (red positive, blue negative). Every shown node
-    of the top pathway layer is joined to the output.
+    connects them (in a skip-level mask, of any two columns it connects);
+    its width is proportional to the absolute learned weight of that edge
+    (relative to the layer's largest shown edge), its colour gives the
+    weight's sign (red positive, blue negative; a legend says so).
+    Every shown node of the top pathway layer is joined to the output.
 
     Parameters
     ----------
@@ -131,6 +134,7 @@ def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, ba
     ['P1', 'P2', 'output']
     """
     from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
 
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive int; got {top!r}.")
@@ -153,15 +157,19 @@ def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, ba
     ax.scatter([n_columns - 1], [0.5], s=200, color="black", zorder=3)
     ax.text(n_columns - 1, 0.55, "output", ha="center", va="bottom", fontsize="small")
 
-    for k, W in enumerate(weights):  # edges from column k to column k + 1
-        _, rows, _ = columns[k]
+    for k, W in enumerate(weights):  # edges into column k + 1
         _, cols, _ = columns[k + 1]
-        block = W[rows][:, cols].toarray()
-        i, j = np.nonzero(W[rows][:, cols].astype(bool).toarray())
-        if not len(i):
+        # from column k; in a skip-level mask from the genes and every lower layer
+        found = []
+        for source, start, _ in final.mask_.input_sources(k):
+            _, rows, _ = columns[source + 1]
+            block = W[start + rows][:, cols].toarray()
+            i, j = np.nonzero(W[start + rows][:, cols].astype(bool).toarray())
+            found += [(source + 1, a, b, block[a, b]) for a, b in zip(i, j)]
+        if not found:
             continue
-        w = block[i, j]
-        segments = [[(k, coords[k][a]), (k + 1, coords[k + 1][b])] for a, b in zip(i, j)]
+        w = np.array([edge[3] for edge in found])
+        segments = [[(c, coords[c][a]), (k + 1, coords[k + 1][b])] for c, a, b, _ in found]
         scale = np.abs(w).max() if np.abs(w).max() > 0 else 1.0
         ax.add_collection(LineCollection(
             segments, linewidths=0.5 + 4 * np.abs(w) / scale,
@@ -179,6 +187,11 @@ def plot_attribution_flow(estimator, X, method="integrated_gradients", top=5, ba
     ax.set_ylim(-0.15, 1.25)
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
+    ax.legend(handles=[Line2D([], [], color=color, linewidth=2, alpha=0.6, label=label)
+                       for color, label in (("tab:red", "positive weight"),
+                                            ("tab:blue", "negative weight"))],
+              loc="upper right", fontsize="small", frameon=False,
+              title="edges: width ∝ |learned weight|", title_fontsize="small")
     ax.set_title(f"Top {top} nodes per layer by {method.replace('_', ' ')}")
     return ax
 

@@ -155,7 +155,7 @@ def test_only_human_identifiers(bundled):
 @pytest.mark.parametrize("gene_ids", GENE_IDS)
 def test_load_reactome_full_sizes(manifest, bundled, hierarchy, gene_ids):
     gene_map = bundled[1][gene_ids]
-    mask = load_reactome(gene_ids=gene_ids)
+    mask = load_reactome(gene_ids=gene_ids, copies=True)
     print(f"\nload_reactome(gene_ids={gene_ids!r}): {mask.n_features} genes, layers "
           f"{mask.layer_sizes}, {mask.n_edges} edges")
     assert mask.n_features == N_GENES[gene_ids]
@@ -175,7 +175,7 @@ def test_load_reactome_full_sizes(manifest, bundled, hierarchy, gene_ids):
 @pytest.mark.parametrize("n_levels", [1, 2, 3, 4, 6, 12])
 def test_load_reactome_n_levels(manifest, bundled, hierarchy, n_levels, gene_ids):
     gene_map = bundled[1][gene_ids]
-    mask = load_reactome(n_levels=n_levels, gene_ids=gene_ids)
+    mask = load_reactome(n_levels=n_levels, gene_ids=gene_ids, copies=True)
     print(f"\nload_reactome(n_levels={n_levels}, gene_ids={gene_ids!r}): layers "
           f"{mask.layer_sizes}")
     assert list(mask.layer_sizes) == (
@@ -207,7 +207,7 @@ def test_known_gene_pathway_facts(bundled, hierarchy, gene_ids):
     assert {DNA_REPAIR, CELL_CYCLE} <= _targets(top, tp53)
     assert DNA_REPAIR in _targets(top, brca1)
     # in the full mask, TP53 feeds its annotated pathways (or their copies) and nothing else
-    full = load_reactome(gene_ids=gene_ids)
+    full = load_reactome(gene_ids=gene_ids, copies=True)
     assert {_base(n) for n in _targets(full, tp53)} == annotated
 
 

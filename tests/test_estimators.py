@@ -44,7 +44,9 @@ def test_sklearn_estimator_checks(estimator, check):
 @pytest.fixture
 def mask():
     hierarchy = [("P1", "T1"), ("P2", "T1"), ("P3", "T2"), ("P4", "T2"), ("T1", "R"), ("T2", "R")]
-    return PathwayMask.from_gene_sets(RING_GENE_SETS, hierarchy)
+    # a chain (this hierarchy skips no level): _dense_forward below walks a chain;
+    # skip-level masks are tested in test_skip_layers.py
+    return PathwayMask.from_gene_sets(RING_GENE_SETS, hierarchy, copies=True)
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ HIERARCHY = [("A1", "A"), ("A", "R"), ("B", "R"), ("A1", "R"), ("E", "R")]
 
 
 def test_from_gene_sets_with_hierarchy():
-    mask = PathwayMask.from_gene_sets(GENE_SETS, HIERARCHY)
+    mask = PathwayMask.from_gene_sets(GENE_SETS, HIERARCHY, copies=True)
     # levels from the roots: {R, Z} -> layer 3, {A, B} -> layer 2, {A1} -> layer 1.
     # A and B hold genes but sit in layer 2: their genes reach them through
     # A_copy1 / B_copy1; A1 -> R skips layer 2 through A1_copy2; Z (a root
@@ -144,7 +144,7 @@ def test_from_gene_sets_with_hierarchy():
 
 
 def test_from_gene_sets_n_levels_cut():
-    mask = PathwayMask.from_gene_sets(GENE_SETS, HIERARCHY, n_levels=2)
+    mask = PathwayMask.from_gene_sets(GENE_SETS, HIERARCHY, n_levels=2, copies=True)
     # A1 (level 2) is cut: its genes g1, g2 go to its kept parents A and R;
     # R now holds genes itself, so they reach it through R_copy1.
     expected0 = [  # g1..g5 x [A, B, R_copy1, Z_copy1]
@@ -209,7 +209,12 @@ def test_from_gmt_with_hierarchy(tmp_path):
     path = tmp_path / "sets.gmt"
     path.write_text(GMT)
     mask = PathwayMask.from_gmt(path, hierarchy=[("P1", "TOP"), ("P2", "TOP")])
+    # a skip-level mask: TOP's rows are the three genes, then P1 and P2
+    assert mask.skip_levels
     assert_mask(mask, ["ATM", "MDM2", "TP53"], [["P1", "P2"], ["TOP"]],
+                [[[0, 1], [1, 1], [1, 0]], [[0], [0], [0], [1], [1]]])
+    copies = PathwayMask.from_gmt(path, hierarchy=[("P1", "TOP"), ("P2", "TOP")], copies=True)
+    assert_mask(copies, ["ATM", "MDM2", "TP53"], [["P1", "P2"], ["TOP"]],
                 [[[0, 1], [1, 1], [1, 0]], [[1], [1]]])
 
 
@@ -258,7 +263,7 @@ def test_from_reactome_files_species_filter(tmp_path):
     mapping = tmp_path / "UniProt2Reactome.txt"
     relations.write_text(RELATIONS)
     mapping.write_text(MAPPING)
-    mask = PathwayMask.from_reactome(relations, mapping)
+    mask = PathwayMask.from_reactome(relations, mapping, copies=True)
     # R-HSA-1 -> {2, 3}; 2 -> 4. Layer 1: R-HSA-4 and a copy of R-HSA-3 (genes at level 1).
     assert_mask(
         mask,
@@ -271,7 +276,7 @@ def test_from_reactome_files_species_filter(tmp_path):
 def test_from_reactome_all_species_and_dataframes():
     relations = pd.DataFrame([line.split("\t") for line in RELATIONS.splitlines()])
     mapping = pd.DataFrame([line.split("\t") for line in MAPPING.splitlines()])
-    mask = PathwayMask.from_reactome(relations, mapping, species=None)
+    mask = PathwayMask.from_reactome(relations, mapping, species=None, copies=True)
     assert_mask(
         mask,
         ["M00001", "P00001", "P00002", "P00003"],
@@ -286,7 +291,7 @@ def test_from_reactome_all_species_and_dataframes():
             [[1, 0], [1, 0], [0, 1]],
         ],
     )
-    mouse = PathwayMask.from_reactome(relations, mapping, species="R-MMU")
+    mouse = PathwayMask.from_reactome(relations, mapping, species="R-MMU", copies=True)
     assert_mask(mouse, ["M00001"], [["R-MMU-2"], ["R-MMU-1"]], [[[1]], [[1]]])
 
 

@@ -147,7 +147,9 @@ def test_attribution_flow_shows_the_top_nodes_and_their_edges():
     edges = []
     inputs = [list(mask.feature_names)] + [list(n) for n in mask.node_names]
     for k, layer in enumerate(mask.layers):
-        rows = [inputs[k].index(n) for n in shown[k]]
+        # a skip-level layer's rows: the genes then the lower nodes (here
+        # only the adjacent layer's nodes have edges into it)
+        rows = [list(mask.input_names(k)).index(n) for n in shown[k]]
         cols = [inputs[k + 1].index(n) for n in shown[k + 1]]
         edges.append(int(layer[rows][:, cols].sum()))
     lines = [c for c in ax.collections if isinstance(c, LineCollection)]
@@ -157,3 +159,33 @@ def test_attribution_flow_shows_the_top_nodes_and_their_edges():
     assert labels == ["genes", "pathway layer 0", "pathway layer 1", "output"]
     with pytest.raises(ValueError, match="top must be a positive int"):
         plot_attribution_flow(est, X, top=0)
+
+
+def test_error_bars_of_an_importance_stop_at_zero():
+    """A mean |attribution| is >= 0: its error bars (and the null's) are clipped at 0."""
+    report = _report(with_null=True)
+    layer0 = report.nodes["layer"] == 0
+    report.nodes.loc[layer0, "importance_sd"] = 10.0
+    report.nodes.loc[layer0, "null_sd"] = 10.0
+    ax = plot_importance(report, layer=0, top=4)
+    shown = report.nodes[layer0].sort_values("importance_mean").tail(4)
+    segments = _bars(ax).errorbar.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[0][0] for s in segments], 0.0)
+    np.testing.assert_allclose([s[1][0] for s in segments], shown["importance_mean"] + 10.0)
+    (null_markers,) = [c for c in ax.containers
+                       if isinstance(c, ErrorbarContainer) and c is not _bars(ax).errorbar]
+    null_segments = null_markers.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[0][0] for s in null_segments], 0.0)
+
+
+def test_attribution_flow_has_a_legend_for_the_edge_colours():
+    mask = PathwayMask.from_gene_sets({"P1": ["A", "B"], "P2": ["B", "C"]})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    est = BINNRegressor(mask, max_epochs=2, random_state=0).fit(X, X[:, 0])
+    ax = plot_attribution_flow(est, X, top=2)
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels == ["positive weight", "negative weight"]
+    colours = [matplotlib.colors.to_hex(h.get_color()) for h in legend.legend_handles]
+    assert colours == [matplotlib.colors.to_hex("tab:red"), matplotlib.colors.to_hex("tab:blue")]

@@ -58,24 +58,32 @@ def _bundled_tables():
     return relations, gene_maps, dict(zip(names["pathway"], names["name"]))
 
 
-@functools.lru_cache(maxsize=16)
-def _build_mask(n_levels, gene_ids):
-    relations, gene_maps, _ = _bundled_tables()
-    return PathwayMask.from_reactome(relations, gene_maps[gene_ids], n_levels=n_levels)
+@functools.lru_cache(maxsize=32)
+def _build_mask(n_levels, gene_ids, copies):
+    relations, gene_maps, names = _bundled_tables()
+    mask = PathwayMask.from_reactome(
+        relations, gene_maps[gene_ids], n_levels=n_levels, copies=copies
+    )
+    return mask.with_display_names(names)
 
 
-def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False):
+def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False, copies=False):
     """Load the bundled human Reactome hierarchy as a :class:`PathwayMask`.
 
     The mask is built with :meth:`PathwayMask.from_reactome` from Reactome's
     January-2025 human files bundled with the package (no network access).
     Input features are the genes Reactome annotates to a lowest-level
     pathway: 11,342 HGNC gene symbols (sorted) by default, or the 11,285
-    human UniProt accessions Reactome itself annotates. Pathways are layered
-    by their longest distance from Reactome's 29 top-level pathways, the
-    deepest level first, with pass-through copies named
-    ``"{pathway}_copy{layer}"`` where a connection skips levels (see
-    :meth:`PathwayMask.from_gene_sets`). The full hierarchy has 12 levels.
+    human UniProt accessions Reactome itself annotates. The full hierarchy
+    has 12 levels. By default the mask is a skip-level mask (see
+    :meth:`PathwayMask.from_gene_sets`): one node per pathway (2,705 with
+    genes in their subtree), each in the layer after its deepest child, the
+    29 top-level pathways in the top layer, every pathway reading its genes
+    and child pathways directly. With ``copies=True`` it is P-NET's chain:
+    pathways layered by their longest distance from the top-level pathways,
+    the deepest level first, with pass-through copies named
+    ``"{pathway}_copy{layer}"`` where a connection skips levels (19,227
+    nodes for the full hierarchy).
 
     Parameters
     ----------
@@ -83,7 +91,8 @@ def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False):
         Keep only the top ``n_levels`` levels of the hierarchy, counted from
         the 29 top-level pathways; genes of deeper pathways are given to
         their ancestors at the cut. ``None`` keeps all 12 levels.
-        ``n_levels=3`` gives layers of 558, 180 and 29 nodes.
+        ``n_levels=3`` gives layers of 525, 127 and 29 nodes (with
+        ``copies=True``: 558, 180 and 29).
     gene_ids : {"symbol", "uniprot"}, default="symbol"
         How genes are named. ``"symbol"``: approved HGNC symbols
         (``"TP53"``), for expression data; a gene with several UniProt
@@ -93,12 +102,17 @@ def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False):
         (``"P04637"``), Reactome's own identifiers, for proteomics data.
     return_names : bool, default=False
         Also return the human-readable name of every human pathway.
+    copies : bool, default=False
+        Build P-NET's chain with pass-through copies instead of a skip-level
+        mask.
 
     Returns
     -------
     mask : PathwayMask
         The wiring; the mask is immutable and shared between calls with the
-        same arguments.
+        same arguments. It knows Reactome's pathway names
+        (:attr:`PathwayMask.display_names`, :meth:`PathwayMask.annotate`),
+        and so do the masks ``restrict`` and ``truncate`` make of it.
     names : dict of str to str
         Only if ``return_names`` is True: Reactome identifier → pathway name
         for all 2,751 human pathways (a copy, safe to modify). A
@@ -136,12 +150,16 @@ def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False):
     >>> from sklearn_binn.datasets import load_reactome
     >>> mask, names = load_reactome(n_levels=3, return_names=True)
     >>> mask
-    PathwayMask(n_features=11342, layer_sizes=(558, 180, 29), n_edges=33932)
+    PathwayMask(n_features=11342, layer_sizes=(525, 127, 29), n_edges=33846, skip_levels=True)
     >>> names["R-HSA-73894"]
     'DNA Repair'
     >>> small = mask.restrict(["TP53", "BRCA1", "MDM2"])
     >>> small.layer_sizes
-    (30, 21, 13)
+    (29, 21, 13)
+    >>> load_reactome(n_levels=3, copies=True)
+    PathwayMask(n_features=11342, layer_sizes=(558, 180, 29), n_edges=33932)
+    >>> sum(load_reactome().layer_sizes), sum(load_reactome(copies=True).layer_sizes)
+    (2705, 19227)
     >>> load_reactome(n_levels=3, gene_ids="uniprot").n_features
     11285
     """
@@ -154,7 +172,9 @@ def load_reactome(*, n_levels=None, gene_ids="symbol", return_names=False):
         n_levels = int(n_levels)
     if gene_ids not in _GENE_IDS:
         raise ValueError(f"gene_ids must be one of {list(_GENE_IDS)}; got {gene_ids!r}.")
-    mask = _build_mask(n_levels, gene_ids)
+    if not isinstance(copies, bool):
+        raise TypeError(f"copies must be True or False; got {copies!r}.")
+    mask = _build_mask(n_levels, gene_ids, copies)
     if return_names:
         return mask, dict(_bundled_tables()[2])
     return mask
