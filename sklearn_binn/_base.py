@@ -12,8 +12,15 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import Dataset, ValidSplit
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    EpochScoring,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+)
+from skorch.dataset import Dataset, ValidSplit, get_len, unpack_data
 from skorch.utils import to_tensor
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -87,6 +94,7 @@ class BINNBase(NeuralNet):
         "head_activation": [StrOptions(set(ACTIVATIONS))],
         "head_dropout": [Interval(Real, 0, 1, closed="left")],
         "missing_genes": [StrOptions({"raise", "drop"})],
+        "covariates": ["array-like", None],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, -1, None, closed="left")],
@@ -120,6 +128,7 @@ class BINNBase(NeuralNet):
         head_activation="relu",
         head_dropout=0.0,
         missing_genes="raise",
+        covariates=None,
         edge_l1=0.0,
         edge_sign=None,
         supervision_weight=1.0,
@@ -158,6 +167,7 @@ class BINNBase(NeuralNet):
         self.head_activation = head_activation
         self.head_dropout = head_dropout
         self.missing_genes = missing_genes
+        self.covariates = covariates
         self.edge_l1 = edge_l1
         self.edge_sign = edge_sign
         self.supervision_weight = supervision_weight
@@ -276,6 +286,9 @@ class BINNBase(NeuralNet):
             "head_activation": self.head_activation,
             "head_dropout": self.head_dropout,
         }
+        covariates = getattr(self, "covariates_", ())
+        if len(covariates):  # only then: a user's own module need not know them
+            kwargs["n_covariates"] = len(covariates)
         kwargs.update(self.get_params_for("module"))
         return kwargs
 
@@ -318,6 +331,77 @@ class BINNBase(NeuralNet):
             self.optimizer_.state.clear()
         return step
 
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's pass over one epoch's batches, minus the per-batch work nobody uses.
+
+        skorch announces every batch to every callback, records each batch's
+        loss and size in the history as it goes and runs each optimizer step
+        through a closure. When no callback listens to batches
+        (``on_batch_begin``, ``on_batch_end``; skorch's scoring callbacks count
+        only for batches of their own phase) and the net's batch hooks are
+        skorch's, the batches run back to back and their history entries
+        (``"train_loss"``/``"train_batch_size"``, or ``"valid_..."``) are
+        written when the pass ends, the same entries skorch writes. A
+        training step is then ``zero_grad``, forward, loss, backward and
+        ``step`` without the closure, unless the optimizer needs one (L-BFGS),
+        a callback listens to ``on_grad_computed`` or the net overrides a part
+        of skorch's step. The weights, losses and history are the same, bit
+        for bit, as skorch's loop gives; any listener brings skorch's loop
+        back unchanged.
+        """
+        if iterator is None or self._batches_heard(training):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if training and self._plain_step(step_fn):
+            self._set_training(True)
+            step_fn = self._fused_train_step
+        losses, sizes = [], []
+        try:
+            for batch in iterator:
+                step = step_fn(batch, **fit_params)
+                losses.append(step["loss"].detach().reshape(()))
+                sizes.append(_batch_len(batch))
+        finally:  # an interrupted pass keeps the batches it finished, as skorch's does
+            values = torch.stack(losses).tolist() if losses else []
+            for value, size in zip(values, sizes):
+                self.history.new_batch()
+                self.history.record_batch(prefix + "_loss", value)
+                self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+    def _batches_heard(self, training):
+        """Whether the net's own batch hooks or a callback must hear of each batch."""
+        own = type(self)
+        if any(getattr(own, hook) is not getattr(NeuralNet, hook) for hook in _BATCH_HOOKS):
+            return True
+        return any(_hears_batches(cb, training) for _, cb in self.callbacks_)
+
+    def _plain_step(self, step_fn):
+        """Whether a training step may run without skorch's closure (same result)."""
+        own = type(self)
+        if getattr(step_fn, "__func__", None) is not BINNBase.train_step:
+            return False
+        if any(getattr(own, name) is not getattr(NeuralNet, name) for name in _STEP_PARTS):
+            return False
+        if list(self._optimizers) != ["optimizer"] or isinstance(
+            self.optimizer_, torch.optim.LBFGS
+        ):
+            return False
+        return not any(_overrides(cb, "on_grad_computed") for _, cb in self.callbacks_)
+
+    def _fused_train_step(self, batch, **fit_params):
+        """skorch's ``train_step`` without the closure, for an optimizer that needs none.
+
+        The module is already in training mode (set once per pass).
+        """
+        optimizer = self.optimizer_
+        optimizer.zero_grad()
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss, "y_pred": y_pred}
+
     def initialize_criterion(self):
         criterion = self.criterion if self.criterion is not None else self._default_criterion()
         self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
@@ -330,8 +414,9 @@ class BINNBase(NeuralNet):
         training samples every epoch (seeded by ``random_state``); pass
         ``iterator_train__shuffle=False`` for a fixed order. With skorch's
         default ``DataLoader`` and ``Dataset`` the batches are sliced from
-        tensors held in memory (:class:`~sklearn_binn._batches.SlicedBatches`)
-        instead of fetched and collated sample by sample; a user's own
+        tensors held in memory, placed on ``device`` once
+        (:class:`~sklearn_binn._batches.SlicedBatches`), instead of fetched
+        and collated sample by sample; a user's own
         ``iterator_train``/``iterator_valid``, ``dataset`` or loader options
         (``iterator_train__num_workers``, ...) go through skorch's path.
         """
@@ -349,7 +434,7 @@ class BINNBase(NeuralNet):
         parts = sliceable(dataset)
         if iterator is DataLoader and set(kwargs) <= {"shuffle", "batch_size"} and parts:
             generator = getattr(self, "_generator", None)  # None: torch's global one
-            return SlicedBatches(*parts, generator=generator, **kwargs)
+            return SlicedBatches(*parts, generator=generator, device=self.device, **kwargs)
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -375,6 +460,30 @@ class BINNBase(NeuralNet):
                     f"head_layer_sizes of {type(self).__name__} must hold positive "
                     f"ints; got {tuple(self.head_layer_sizes)!r}."
                 )
+
+    def _resolve_inputs(self, columns, n_features):
+        """The fitted mask, the input columns in network order, the covariates' names.
+
+        The network reads the mask's genes in the mask's order, then the
+        covariates in the order given; ``None`` input columns: X as it is.
+        """
+        covariates = self._covariate_positions(columns, n_features)
+        if not covariates.size:
+            mask, input_columns = self._resolve_fit_mask(columns, n_features)
+            return mask, input_columns, np.array([], dtype=object)
+        genes = np.setdiff1d(np.arange(n_features), covariates)
+        gene_columns = None if columns is None else [columns[i] for i in genes]
+        names = [columns[i] if columns is not None else f"x{i}" for i in covariates]
+        overlap = set(names) & set(getattr(self.mask, "feature_names", ()))
+        if columns is not None and overlap:
+            raise ValueError(
+                f"Covariate(s) {sorted(overlap)[:5]} of {type(self).__name__} are also "
+                "genes of the mask; a column either feeds the pathways or joins the "
+                "output, not both."
+            )
+        mask, input_columns = self._resolve_fit_mask(gene_columns, genes.size)
+        genes = genes if input_columns is None else genes[input_columns]
+        return mask, np.concatenate([genes, covariates]), np.array(names, dtype=object)
 
     def _resolve_fit_mask(self, columns, n_features):
         """The fitted mask (resolved, truncated, genes absent from X dropped).
@@ -418,9 +527,83 @@ class BINNBase(NeuralNet):
             mask = mask.restrict([g for g in mask.feature_names if g in position])
         return mask, np.array([position[g] for g in mask.feature_names], dtype=np.intp)
 
+    def _covariate_positions(self, columns, n_features):
+        """Positions of the ``covariates`` among X's columns (an int array, maybe empty)."""
+        name = type(self).__name__
+        if self.covariates is None:
+            return np.empty(0, dtype=np.intp)
+        wanted = [self.covariates] if isinstance(self.covariates, (str, Integral)) else list(
+            self.covariates
+        )
+        positions = []
+        for item in wanted:
+            if isinstance(item, (Integral, np.integer)) and not isinstance(item, bool):
+                if not -n_features <= item < n_features:
+                    raise ValueError(
+                        f"covariates of {name} holds the column index {item}, but X has "
+                        f"{n_features} columns."
+                    )
+                positions.append(int(item) % n_features)
+            elif isinstance(item, str):
+                if columns is None:
+                    raise TypeError(
+                        f"covariates of {name} names columns ({item!r}), but X has no "
+                        "column names (a numpy array, e.g. from a ColumnTransformer or "
+                        "scaler in a Pipeline). Pass a DataFrame and keep its names "
+                        "with set_output(transform='pandas') (ColumnTransformer: also "
+                        "verbose_feature_names_out=False), or give integer column "
+                        "indices."
+                    )
+                if item not in columns:
+                    raise ValueError(
+                        f"covariates of {name} names {item!r}, which is not a column "
+                        f"of X; X's columns include {list(columns)[:5]}."
+                    )
+                positions.append(columns.index(item))
+            else:
+                raise TypeError(
+                    f"covariates of {name} must hold column names (str) or column "
+                    f"indices (int); got {item!r}."
+                )
+        if len(set(positions)) != len(positions):
+            raise ValueError(f"covariates of {name} lists a column twice: {wanted}.")
+        if len(positions) >= n_features:
+            raise ValueError(
+                f"covariates of {name} takes all {n_features} columns of X; at least "
+                "one gene column must feed the pathway layers."
+            )
+        return np.array(positions, dtype=np.intp)
+
+    def _named_columns(self, X):
+        """A DataFrame's column labels as plain ``str``; a (gene, data type) MultiIndex joined.
+
+        scikit-learn only records names that are all ``str`` (``np.str_``
+        labels are ignored), and a two-level MultiIndex is joined with the
+        mask's ``data_type_sep`` (``"_"`` when it has none), as in
+        :meth:`PathwayMask.with_data_types`.
+        """
+        columns = getattr(X, "columns", None)
+        if not isinstance(X, pd.DataFrame) or columns is None:
+            return X
+        if isinstance(columns, pd.MultiIndex):
+            if columns.nlevels != 2:
+                raise ValueError(
+                    f"{type(self).__name__} reads MultiIndex columns as (gene, data type) "
+                    f"pairs; got {columns.nlevels} levels."
+                )
+            sep = getattr(self.mask, "data_type_sep", None) or "_"
+            X = X.copy(deep=False)
+            X.columns = [f"{gene}{sep}{kind}" for gene, kind in columns]
+            return X
+        if any(isinstance(c, np.str_) for c in columns):
+            X = X.copy(deep=False)
+            X.columns = [str(c) if isinstance(c, str) else c for c in columns]
+        return X
+
     def _validate_X(self, X, reset):
         """Validate ``X``; after fit also select the mask's genes, in the mask's order."""
         _reject_lazy_frame(X, type(self).__name__)
+        X = self._named_columns(X)
         if not reset:
             X = self._align_columns(X)
         X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
@@ -464,9 +647,10 @@ class BINNBase(NeuralNet):
         """
         self._check_params()
         _reject_lazy_frame(X, type(self).__name__)
+        X = self._named_columns(X)
         columns = _string_columns(X)
         X = self._validate_X(X, reset=True)
-        mask, input_columns = self._resolve_fit_mask(columns, X.shape[1])
+        mask, input_columns, covariates = self._resolve_inputs(columns, X.shape[1])
         if input_columns is not None:
             X = X[:, input_columns]
         if self.warm_start and self.__sklearn_is_fitted__() and mask != self.mask_:
@@ -476,6 +660,7 @@ class BINNBase(NeuralNet):
             )
         y = self._prepare_target(y, len(X), reset=True)
         self.mask_ = mask
+        self.covariates_ = covariates
         self._input_columns = input_columns
         n_samples = len(X)
         X = self._attach_pathway_targets(X, pathway_targets)
@@ -790,12 +975,16 @@ class BINNBase(NeuralNet):
         """
         check_is_fitted(self)
         weights = [layer.weight_matrix() for layer in self.module_.pathway_layers]
-        row_names = [self.mask_.feature_names, *self.mask_.node_names[:-1]]
+        # rows: the genes, or the previous layer's nodes (in a skip-level mask
+        # the genes then every lower layer's nodes)
+        row_names = [self.mask_.input_names(k) for k in range(self.mask_.depth)]
         col_names = list(self.mask_.node_names)
         if include_output:
             for dense in [*self.module_.head_layers, self.module_.output]:
                 weights.append(sp.csr_matrix(dense.weight.detach().cpu().double().numpy().T))
                 row_names.append(col_names[-1])
+                if dense is self.module_.output and len(getattr(self, "covariates_", ())):
+                    row_names[-1] = np.concatenate([col_names[-1], self.covariates_])
                 n_out = weights[-1].shape[1]
                 col_names.append(np.array([f"head{len(col_names)}_{j}" for j in range(n_out)]))
         if not as_frame:
@@ -850,6 +1039,40 @@ class BINNBase(NeuralNet):
         """int: the number of trainable edge weights of the fitted network."""
         check_is_fitted(self)
         return self.mask_.n_edges
+
+
+# the net's per-batch hooks (skorch's own record the batch in the history) and
+# the parts of skorch's training step that a fused step replaces
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end")
+_STEP_PARTS = ("train_step_single", "_zero_grad_optimizer", "_step_optimizer",
+               "get_train_step_accumulator", "on_grad_computed")
+
+
+def _batch_len(batch):
+    """skorch's count of a batch's samples (``get_len``), direct for a tensor."""
+    data = batch[0] if isinstance(batch, (tuple, list)) else batch
+    return len(data) if isinstance(data, torch.Tensor) else get_len(data)
+
+
+def _overrides(callback, hook):
+    """Whether ``callback`` does something in ``hook`` (skorch's base does nothing)."""
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+
+
+def _hears_batches(callback, training):
+    """Whether ``callback`` must be told of each batch of this phase.
+
+    skorch's batch and epoch scoring callbacks look only at the batches of
+    their own phase (``on_train``).
+    """
+    if _overrides(callback, "on_batch_begin"):
+        return True
+    if not _overrides(callback, "on_batch_end"):
+        return False
+    scoring = (BatchScoring.on_batch_end, EpochScoring.on_batch_end)
+    if type(callback).on_batch_end in scoring and training != callback.on_train:
+        return False
+    return True
 
 
 class _UserInterrupt(Exception):

@@ -27,6 +27,13 @@ _TEMPLATE = """\
         Dropout before each dense head layer.
     missing_genes : {{"raise", "drop"}}, default="raise"
         What to do when a DataFrame lacks genes of the mask.
+    covariates : list of str or list of int, default=None
+        Columns of ``X`` that are clinical covariates (age, stage, ...), by
+        name (DataFrames) or position: they skip the pathway layers and join
+        the output layer beside the top pathway layer (or the head), as in
+        P-NET; the other columns are the genes. In a Pipeline keep the names
+        with ``set_output(transform="pandas")`` (a ``ColumnTransformer``
+        also with ``verbose_feature_names_out=False``).
     edge_l1 : float, default=0.0
         L1 penalty ``edge_l1 * sum(|w|)`` on the per-edge weights of the
         pathway layers, added to the training loss.
@@ -109,6 +116,9 @@ _TEMPLATE = """\
 
 
 _ATTRIBUTES = """\
+    covariates_ : ndarray of str
+        Names of the covariate columns, in the order they join the output
+        layer (``x{i}`` for arrays); empty without ``covariates``.
     n_iter_ : int
         Epochs trained, over all calls to ``fit`` (with ``warm_start``) and
         ``partial_fit`` (for ``solver="lbfgs"`` one epoch is one L-BFGS step).

@@ -132,7 +132,9 @@ class StabilityReport:
     ----------
     nodes : pandas.DataFrame
         One row per pathway node: ``layer`` (0 = the gene → pathway layer),
-        ``node``, ``n_inputs`` (its number of members), ``importance_mean``,
+        ``node`` (its ID), ``name`` (its display name, e.g. Reactome's
+        pathway name; pass-through copies marked ``[copy]``), ``n_inputs``
+        (its number of members), ``importance_mean``,
         ``importance_sd`` (sd over the refits, ``ddof=1``),
         ``importance_cv`` (sd / mean), ``rank_mean`` (1 = most important in
         its layer; tied nodes share the better rank), ``top_k_frequency``
@@ -145,14 +147,17 @@ class StabilityReport:
         untrained initialisations). With a null: ``null_mean``,
         ``null_sd`` (``ddof=1``), ``z_score`` (``(importance_mean -
         null_mean) / null_sd``) and ``p_value`` (``(1 + #{null >=
-        importance_mean}) / (1 + n_null)``).
+        importance_mean}) / (1 + n_null)``) and ``p_adjusted`` (the
+        p-values after the Benjamini–Hochberg correction for testing all
+        the nodes of a layer, which controls the false discovery rate within
+        each layer; what the summary and ``n_significant`` use).
     layers : pandas.DataFrame
         Indexed by ``layer``: ``n_nodes``, ``top_k``, ``rank_agreement``
         (mean pairwise Spearman correlation of the refits' importance
         vectors), ``importance_size_spearman`` (Spearman correlation of
         ``importance_mean`` with ``n_inputs``), the layer means of the four
         agreement columns and, with a null, ``n_significant`` (nodes with
-        ``p_value <= 0.05``).
+        ``p_adjusted <= 0.05``, the Benjamini–Hochberg-corrected p-values).
     importances : pandas.DataFrame
         The importance of every node (columns: ``(layer, node)``) in every
         refit (rows).
@@ -305,18 +310,21 @@ class StabilityReport:
                 f"{int(np.ceil(1 / _ALPHA)) - 1} to test. Largest z-scores: "
                 f"{_names(nodes.sort_values('z_score', ascending=False).head(3), 'z_score')}."
             )
-        hits = nodes[nodes["p_value"] <= _ALPHA].sort_values("p_value")
+        hits = nodes[nodes["p_adjusted"] <= _ALPHA].sort_values("p_adjusted")
         if not len(hits):
             return (
                 f"Against {self.n_null} fits on degree-preserving rewired masks, no "
                 "pathway is more important than random pathways of the same size "
-                f"(all p > {_ALPHA})."
+                f"(all p > {_ALPHA} after Benjamini–Hochberg correction for "
+                f"{len(nodes)} pathways; uncorrected, "
+                f"{int((nodes['p_value'] <= _ALPHA).sum())} had p <= {_ALPHA})."
             )
         return (
             f"Against {self.n_null} fits on degree-preserving rewired masks, "
             f"{len(hits)} of {len(nodes)} pathways are more important than random "
-            f"pathways of the same size (p <= {_ALPHA}): {_names(hits, 'p_value')}; "
-            "the others are not distinguishable from size alone."
+            f"pathways of the same size (p <= {_ALPHA} after Benjamini–Hochberg "
+            f"correction): {_names(hits, 'p_adjusted')}; the others are not "
+            "distinguishable from size alone."
         )
 
     def plot(self, **kwargs):
@@ -336,10 +344,12 @@ def _bullet(text):
 def _names(frame, value=None, limit=8):
     items = []
     for _, row in frame.head(limit).iterrows():
+        name = row.get("name", row["node"])
+        label = row["node"] if name == row["node"] else f"{name} [{row['node']}]"
         if value is None:
-            items.append(f"{row['node']} ({row['top_k_frequency']:.0%})")
+            items.append(f"{label} ({row['top_k_frequency']:.0%})")
         else:
-            items.append(f"{row['node']} ({value.replace('_', ' ')} {row[value]:.2g})")
+            items.append(f"{label} ({value.replace('_', ' ')} {row[value]:.2g})")
     more = f" and {len(frame) - limit} more" if len(frame) > limit else ""
     return ", ".join(items) + more
 
@@ -347,6 +357,23 @@ def _names(frame, value=None, limit=8):
 def _check_int(value, name, low):
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
         raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
+
+
+def _benjamini_hochberg(p_values):
+    """Benjamini–Hochberg adjusted p-values (step-up, capped at 1).
+
+    ``p_adj[(i)] = min_{j >= i} m p_(j) / j`` over the sorted p-values.
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    m = p_values.size
+    if m == 0:
+        return p_values.copy()
+    order = np.argsort(p_values)
+    scaled = p_values[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
 
 
 def _importance_frame(results, names):
@@ -359,7 +386,7 @@ def _importance_frame(results, names):
     )
 
 
-def _node_table(importances, nulls, names, sizes, top_k, agreement, chance):
+def _node_table(importances, nulls, names, sizes, top_k, agreement, chance, labels=None):
     frames, layer_rows = [], []
     for k, layer_names in enumerate(names):
         values = importances[k].to_numpy()  # refits x nodes
@@ -371,6 +398,7 @@ def _node_table(importances, nulls, names, sizes, top_k, agreement, chance):
         frame = pd.DataFrame({
             "layer": k,
             "node": layer_names,
+            "name": [(labels or {}).get(n, n) for n in layer_names],
             "n_inputs": sizes[k],
             "importance_mean": mean,
             "importance_sd": sd,
@@ -398,7 +426,8 @@ def _node_table(importances, nulls, names, sizes, top_k, agreement, chance):
                 out=np.full(n_nodes, np.nan), where=frame["null_sd"].to_numpy() > 0,
             )
             frame["p_value"] = (1 + (null >= mean).sum(axis=0)) / (1 + len(null))
-            layer_row["n_significant"] = int((frame["p_value"] <= _ALPHA).sum())
+            frame["p_adjusted"] = _benjamini_hochberg(frame["p_value"].to_numpy())
+            layer_row["n_significant"] = int((frame["p_adjusted"] <= _ALPHA).sum())
         frames.append(frame)
         layer_rows.append(layer_row)
     nodes = pd.concat(frames, ignore_index=True)
@@ -562,7 +591,7 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     nodes, layers = _node_table(
         [importances[k] for k in range(mask.depth)],
         None if nulls is None else [nulls[k] for k in range(mask.depth)],
-        names, sizes, top_k, agreement, chance,
+        names, sizes, top_k, agreement, chance, labels=mask.display_names,
     )
     return StabilityReport(
         nodes=nodes, layers=layers, importances=importances, null_importances=nulls,

@@ -6,7 +6,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import spearmanr
+from scipy.stats import false_discovery_control, spearmanr
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -135,9 +135,58 @@ def test_the_null_flags_content_not_size():
     np.testing.assert_allclose(nodes["z_score"], (mean - null.mean(0)) / null.std(0, ddof=1))
     np.testing.assert_allclose(nodes["p_value"], (1 + (null >= mean).sum(0)) / 7)
     assert nodes.loc["P2", "p_value"] == pytest.approx(1 / 7)  # above every rewired fit
+    np.testing.assert_allclose(
+        nodes["p_adjusted"], false_discovery_control(nodes["p_value"], method="bh")
+    )
     assert nodes.loc["P2", "z_score"] > 3
     assert (nodes.drop("P2")["z_score"] < 1).all()  # large, but no more than size explains
     assert "smallest attainable p-value is 0.14" in " ".join(report.summary().split())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_benjamini_hochberg_matches_scipy(seed):
+    from sklearn_binn._stability import _benjamini_hochberg
+
+    rng = np.random.default_rng(seed)
+    p = rng.choice([1 / 20, 2 / 20, 3 / 20, 0.5, 1.0], size=40) * rng.uniform(0.2, 1, 40)
+    p[:3] = 0.001  # ties
+    np.testing.assert_allclose(_benjamini_hochberg(p), false_discovery_control(p, method="bh"))
+    assert _benjamini_hochberg(np.array([])).shape == (0,)
+
+
+def test_the_summary_counts_pathways_after_benjamini_hochberg():
+    # 19 rewired fits: the smallest p-value is 0.05. With 10 pathways, one at
+    # p = 0.05 and nine at p = 1, BH gives 0.5 for the first: nothing survives.
+    # With all ten at p = 0.05, all survive the correction.
+    genes = [f"g{i}" for i in range(20)]
+    mask = PathwayMask.from_gene_sets(
+        {f"P{p}": genes[2 * p: 2 * p + 2] for p in range(10)}, feature_names=genes
+    )
+    names = [list(mask.node_names[0])]
+    columns = pd.MultiIndex.from_tuples([(0, n) for n in names[0]], names=["layer", "node"])
+    importances = pd.DataFrame(np.ones((2, 10)), columns=columns)
+    for n_top, expected in [(1, "no pathway is more important"), (10, "10 of 10 pathways")]:
+        null = np.full((19, 10), 2.0)
+        null[:, :n_top] = 0.0  # the first n_top nodes beat every rewired fit
+        from sklearn_binn._stability import _node_table
+
+        nodes, layers = _node_table(
+            [importances[0]], [pd.DataFrame(null)], names, [np.full(10, 2)], None,
+            ([np.ones(10)], [np.ones(10)]), ([np.zeros(10)], [np.zeros(10)]),
+        )
+        np.testing.assert_allclose(
+            nodes["p_adjusted"], false_discovery_control(nodes["p_value"], method="bh")
+        )
+        report = StabilityReport(
+            nodes=nodes, layers=layers, importances=importances,
+            null_importances=pd.DataFrame(null, columns=columns), scores=pd.Series([1.0, 1.0]),
+            random_states=np.arange(2), method="integrated_gradients", bootstrap=False,
+            estimator_name="BINNRegressor",
+        )
+        text = " ".join(report.summary().split())
+        assert expected in text
+        assert "after Benjamini–Hochberg correction" in text
+        assert layers.loc[0, "n_significant"] == (0 if n_top == 1 else 10)
 
 
 def test_threads_warn_that_they_are_not_reproducible(non_identifiable):
@@ -201,3 +250,18 @@ def test_bad_arguments():
         stability_report(est, X, y, method="lime")
     with pytest.raises(TypeError, match="stability_report audits a BINNClassifier"):
         stability_report(StandardScaler(), X, y)
+
+
+def test_the_audit_shows_pathway_names_beside_ids():
+    genes = [f"g{i}" for i in range(12)]
+    mask = PathwayMask.from_gene_sets(
+        {f"R-{p}": genes[3 * p: 3 * p + 3] for p in range(4)}, feature_names=genes
+    ).with_display_names({f"R-{p}": f"Pathway number {p}" for p in range(4)})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 12))
+    y = X[:, :3].sum(axis=1)
+    est = BINNRegressor(mask, activation="identity", lr=0.05, max_epochs=20, **FAST)
+    report = stability_report(est, X, y, n_repeats=2, random_state=0, top_k=1)
+    assert report.nodes["name"].tolist() == [f"Pathway number {p}" for p in range(4)]
+    assert report.nodes["node"].tolist() == [f"R-{p}" for p in range(4)]
+    assert "Pathway number 0 [R-0]" in " ".join(report.summary().split())
