@@ -42,18 +42,22 @@ def sliceable(dataset):
     return X, dataset.y, indices
 
 
-def _as_tensor(data):
+def _as_tensor(data, device=None):
     if isinstance(data, dict):
-        return {key: torch.as_tensor(value) for key, value in data.items()}
+        return {key: _as_tensor(value, device) for key, value in data.items()}
+    if data is None:
+        return None
     if isinstance(data, np.ndarray) and not data.flags.writeable:
         data = data.copy()  # torch wants writable memory (e.g. not a read-only memmap)
-    return None if data is None else torch.as_tensor(data)
+    return torch.as_tensor(data, device=device)
 
 
 def _take(data, index):
     if isinstance(data, dict):
-        return {key: value[index] for key, value in data.items()}
-    return None if data is None else data[index]
+        return {key: _take(value, index) for key, value in data.items()}
+    if data is None or isinstance(index, slice):
+        return None if data is None else data[index]
+    return data.index_select(0, index)  # what data[index] gives, without its parsing
 
 
 class SlicedBatches:
@@ -75,6 +79,11 @@ class SlicedBatches:
         ``DataLoader`` draws from torch's global generator (a worker seed,
         then with shuffling the sampler's seed), so the stream of a seeded
         generator stays in step with the old loader's.
+    device : str or torch.device, default=None
+        Where the samples are placed, once, before the first batch (the
+        estimator's ``device``), so batches need no copy each step; the
+        shuffling is still drawn on the CPU. ``None`` leaves them where
+        ``torch.as_tensor`` puts them.
 
     Examples
     --------
@@ -86,11 +95,12 @@ class SlicedBatches:
     """
 
     def __init__(self, X, y=None, indices=None, *, batch_size=128, shuffle=False,
-                 generator=None):
-        self.X = _as_tensor(X)
-        self.y = _as_tensor(y)
+                 generator=None, device=None):
+        self.X = _as_tensor(X, device)
+        self.y = _as_tensor(y, device)
         first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
         n_total = len(first)
+        self._data_device = first.device
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.int64)
         self.n_samples = n_total if indices is None else len(self.indices)
         self.batch_size = self.n_samples if batch_size == -1 else int(batch_size)
@@ -111,6 +121,8 @@ class SlicedBatches:
 
     def __iter__(self):
         order = self._order()
+        if order is not None:  # drawn on the CPU; index_select wants it beside the data
+            order = order.to(self._data_device)
         for start in range(0, self.n_samples, max(self.batch_size, 1)):
             stop = min(start + self.batch_size, self.n_samples)
             index = slice(start, stop) if order is None else order[start:stop]
