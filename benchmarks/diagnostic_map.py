@@ -65,7 +65,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
-from _study import (  # noqa: E402
+from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     TASKS,
     key_text,
@@ -74,7 +74,7 @@ from _study import (  # noqa: E402
     run_cell,
     select_cells,
 )
-from regime_map import AXES, make_grid  # noqa: E402
+from regime_map import AXES, add_protocol_option, make_grid  # noqa: E402
 from teacher_student import check_references  # noqa: E402
 
 #: The regime map's one-factor sweeps (its phase diagrams and constraint arms are left out).
@@ -107,6 +107,7 @@ def build_arg_parser():
                         help="genes of the base hierarchy (default: the regime map's)")
     parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
                         help="fixed epoch budget (default: the regime map's)")
+    add_protocol_option(parser)
     return parser
 
 

@@ -2,10 +2,13 @@
 
 What it measures
 ----------------
-The teacher–student cell of ``benchmarks/_study.py`` (a teacher BINN with
+The teacher–student cell of :mod:`sklearn_binn.study` (a teacher BINN with
 known weights generates the data, a student with the same wiring is
-trained the standard way and scored against it) is run over the axes that
-decide identifiability:
+trained under the chosen ``--protocol`` -- ``practice``, the estimators'
+defaults, or ``converged``, full-batch L-BFGS to tolerance with restarts --
+and scored against it; every row records the protocol, whether the student
+converged and the cell's verdict) is run over the axes that decide
+identifiability:
 
 - ``samples_per_edge``: training samples per mask edge, 0.3 … 30;
 - ``overlap``: mean pathways per gene, 1 (disjoint gene sets) … 8;
@@ -109,12 +112,14 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
-from _study import (  # noqa: E402
+from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     CELL_DEFAULTS,
     CONSTRAINT_COLUMNS,
     KEY_COLUMNS,
+    PROTOCOLS,
     TASKS,
+    VERDICTS,
     build_mask,
     key_text,
     make_cell,
@@ -198,7 +203,25 @@ def build_arg_parser():
                         help=f"genes of the base hierarchy (default: {BASE['n_genes']}; "
                              f"--quick: {QUICK['n_genes']})")
     parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
-                        help="fixed epoch budget (default: max(200, ~5000 steps), at most 2000)")
+                        help="fixed epoch budget (default: practice max(200, ~5000 steps), at "
+                             "most 2000; converged 500 L-BFGS epochs)")
+    add_protocol_option(parser)
+    return parser
+
+
+def add_protocol_option(parser):
+    """Add ``--protocol practice|converged`` (one per run) to a parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> add_protocol_option(argparse.ArgumentParser()).parse_args([]).protocol
+    'practice'
+    """
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="practice",
+                        help="training protocol: 'practice' (the estimators' defaults: Adam, "
+                             "mini-batches, early stopping; default) or 'converged' (full-batch "
+                             "L-BFGS to tolerance with 3 restarts)")
     return parser
 
 
@@ -271,6 +294,7 @@ def make_grid(args):
     seeds = args.seeds if args.seeds is not None else (1 if quick else 2)
     n_genes = args.n_genes or (QUICK["n_genes"] if quick else BASE["n_genes"])
     extra = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    extra["protocol"] = getattr(args, "protocol", None) or "practice"
     cells, seen, members = [], set(), []
     for task in args.tasks:
         for seed in range(seeds):
@@ -306,7 +330,10 @@ def sweep_table(wide, membership):
         recovery (``*_student``, ``*_chance``, ``*_above_chance``), the
         influence Spearman correlations, the sd over seeds of the output fit
         and of both above-chance recoveries (``*_sd``, NaN for one seed) and
-        ``n_seeds``.
+        ``n_seeds``; where the rows carry verdicts (runs since the study has
+        protocols), per sweep point ``n_conv`` (students that converged) and
+        the cells of each verdict (``n_recovered``, ``n_non_identifiable``,
+        ``n_optimisation_shortfall``, ``n_no_fit``).
 
     Examples
     --------
@@ -315,7 +342,7 @@ def sweep_table(wide, membership):
     ...      "--max-epochs", "5"])
     >>> cells, membership = make_grid(args)
     >>> import pandas as pd
-    >>> from _study import recovery_table, task_metric
+    >>> from sklearn_binn.study import recovery_table, task_metric
     >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
     >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
     >>> table[["sweep", "x", "layer"]].values.tolist()
@@ -332,7 +359,24 @@ def sweep_table(wide, membership):
     spread = ["output_corr2", "weight_above_chance", "activation_above_chance"]
     table[[f"{c}_sd" for c in spread]] = group[spread].std().to_numpy()
     table["n_seeds"] = group.size()
-    return table.reset_index()
+    table = table.reset_index()
+    if "verdict" in merged:
+        table = table.merge(_point_verdicts(merged), on=["task", "sweep", "x", "y"], how="left")
+    return table
+
+
+def _point_verdicts(merged):
+    """Per sweep point: cells whose student converged, and the cells of each verdict."""
+    first = merged[merged["layer"] == 0]
+    keys = ["task", "sweep", "x", "y"]
+    group = first.groupby(keys, sort=False)
+    out = group["converged"].apply(
+        lambda v: int(v.astype(str).str.lower().eq("true").sum())).rename("n_conv").to_frame()
+    counts = group["verdict"].value_counts().unstack(fill_value=0)
+    for verdict in VERDICTS:
+        out[f"n_{verdict.replace(' ', '_').replace('-', '_')}"] = (
+            counts[verdict] if verdict in counts else 0)
+    return out.reset_index()
 
 
 def layer_thresholds(table):
@@ -621,17 +665,21 @@ def plot_constraints(table, path):
 
 # ------------------------------------------------------------------ figures
 def _heatmap(ax, matrix, rows, columns, title, vmin=-0.2, vmax=1.0):
-    """Colours clipped to ``[vmin, vmax]``; the printed numbers are the real values."""
+    """Colours clipped to ``[vmin, vmax]``; the printed numbers are the real values.
+
+    Fonts are sized for the docs, where a figure is shown about 1,200 px wide.
+    """
     image = ax.imshow(np.clip(matrix, vmin, vmax), cmap="viridis", vmin=vmin, vmax=vmax,
                       aspect="auto")
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    ax.set_title(title, fontsize=9)
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right", fontsize=10)
+    ax.set_yticks(range(len(rows)), rows, fontsize=10)
+    ax.set_title(title, fontsize=12)
+    size = 11 if matrix.shape[1] <= 6 else 9
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             value = matrix[i, j]
             if np.isfinite(value):
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=size,
                         color="white" if value < 0.5 * (vmin + vmax) else "black")
     return image
 
@@ -659,7 +707,7 @@ def plot_sweeps(table, task, path):
     ...      "--max-epochs", "5"])
     >>> cells, membership = make_grid(args)
     >>> import pandas as pd
-    >>> from _study import recovery_table, task_metric
+    >>> from sklearn_binn.study import recovery_table, task_metric
     >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
     >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
     >>> import tempfile, pathlib
@@ -673,10 +721,11 @@ def plot_sweeps(table, task, path):
     sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 1 and s in set(task_rows["sweep"])]
     if not sweeps:
         return False
-    n_cols = 3
+    n_cols = 2  # two panels a row: legible numbers at the docs' width
     n_rows = int(np.ceil(len(sweeps) / n_cols))
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(5.2 * n_cols, 2.9 * n_rows + 0.8),
-                             squeeze=False, gridspec_kw={"hspace": 0.55, "wspace": 0.3})
+    height = 3.3 * n_rows + 1.0
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(6.4 * n_cols, height), squeeze=False,
+                             gridspec_kw={"hspace": 0.5, "wspace": 0.3, "top": 1 - 1.5 / height})
     image = None
     for ax, sweep in zip(axes.ravel(), sweeps):
         rows = task_rows[task_rows["sweep"] == sweep]
@@ -693,12 +742,12 @@ def plot_sweeps(table, task, path):
         image = _heatmap(ax, matrix, xs, columns, sweep)
     for ax in axes.ravel()[len(sweeps):]:
         ax.set_visible(False)
-    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6,
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.5, pad=0.02,
                  label="fit: output corr² | wK, aK: layer K weight / activation "
                        "recovery above chance (colours clipped at -0.2)")
-    fig.suptitle(f"Regime map, {task}: one factor at a time around the base point "
-                 "(0 = untrained student, 1 = teacher)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.suptitle(f"Regime map, {task}: one factor at a time around the base point\n"
+                 "(0 = untrained student, 1 = teacher)", fontsize=13)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return True
 
@@ -735,8 +784,9 @@ def plot_phases(table, task, path):
     sweeps = [s for s in SWEEPS if len(SWEEPS[s]) == 2 and s in set(task_rows["sweep"])]
     if not sweeps:
         return False
-    fig, axes = plt.subplots(len(sweeps), 3, figsize=(13, 3.1 * len(sweeps) + 0.6),
-                             squeeze=False, gridspec_kw={"hspace": 0.6, "wspace": 0.25})
+    height = 3.6 * len(sweeps) + 0.8
+    fig, axes = plt.subplots(len(sweeps), 3, figsize=(16, height), squeeze=False,
+                             gridspec_kw={"hspace": 0.6, "wspace": 0.2, "top": 1 - 0.8 / height})
     image = None
     for row, sweep in zip(axes, sweeps):
         rows = task_rows[task_rows["sweep"] == sweep].set_index(["x", "y"])
@@ -750,14 +800,15 @@ def plot_phases(table, task, path):
             for (x, y), value in rows[column].items():
                 matrix[ys.index(y), xs.index(x)] = value
             image = _heatmap(ax, matrix, ys, xs, title)
-            ax.set_xlabel("samples per edge", fontsize=8)
+            ax.set_xlabel("samples per edge", fontsize=10)
             if n == 0:  # the rows' labels, once per row of panels
-                ax.set_ylabel(SWEEPS[sweep][1], fontsize=8)
+                ax.set_ylabel(SWEEPS[sweep][1], fontsize=10)
             else:
                 ax.set_yticklabels([])
-    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6)
-    fig.suptitle(f"Regime map, {task}: phase diagrams (0 = untrained student, 1 = teacher)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, pad=0.02)
+    fig.suptitle(f"Regime map, {task}: phase diagrams (0 = untrained student, 1 = teacher)",
+                 fontsize=13)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return True
 
@@ -784,7 +835,7 @@ def printed_tables(table, thresholds):
     ...      "--max-epochs", "5"])
     >>> cells, membership = make_grid(args)
     >>> import pandas as pd
-    >>> from _study import recovery_table, task_metric
+    >>> from sklearn_binn.study import recovery_table, task_metric
     >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c)])
     >>> table = sweep_table(task_metric(recovery_table(rows)), membership)
     >>> sections = printed_tables(table, layer_thresholds(table))
@@ -813,8 +864,53 @@ def printed_tables(table, thresholds):
     return sections
 
 
+def task_summary(table, task):
+    """One task's sweep points, narrow: output fit, recovery above chance per layer, verdicts.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+    task : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sweep``, ``x``, ``y``, ``fit_corr2``, ``w{k}_above`` and
+        ``a{k}_above`` per layer ``k`` (weight and activation recovery above
+        chance, mean over seeds) and, where the rows carry verdicts,
+        ``n_conv`` and ``verdicts`` (the cells of each verdict, e.g.
+        ``"2 recovered"``).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({
+    ...     "task": "regression", "sweep": "depth", "x": "1", "y": "", "layer": 0,
+    ...     "output_corr2": 0.99, "weight_above_chance": 0.9, "activation_above_chance": 0.8,
+    ...     "n_conv": 2, "n_recovered": 1, "n_non_identifiable": 1,
+    ...     "n_optimisation_shortfall": 0, "n_no_fit": 0}, index=[0])
+    >>> task_summary(table, "regression")[["w0_above", "verdicts"]].values.tolist()
+    [[0.9, '1 recovered, 1 non-identifiable']]
+    """
+    part = table[table["task"] == task]
+    keys = ["sweep", "x", "y"]
+    pivot = part.pivot_table(index=keys, columns="layer", sort=False, dropna=False,
+                             values=["weight_above_chance", "activation_above_chance"])
+    pivot.columns = [f"{'w' if t.startswith('weight') else 'a'}{layer}_above"
+                     for t, layer in pivot.columns]
+    pivot = pivot[sorted(pivot.columns, key=lambda c: (c[0] != "w", c))]
+    first = part.groupby(keys, sort=False).first()
+    out = first[["output_corr2"]].rename(columns={"output_corr2": "fit_corr2"}).join(pivot)
+    if "n_conv" in first:
+        out["n_conv"] = first["n_conv"].astype(int)
+        names = {f"n_{v.replace(' ', '_').replace('-', '_')}": v for v in VERDICTS}
+        out["verdicts"] = [", ".join(f"{int(row[c])} {v}" for c, v in names.items() if row[c])
+                           for _, row in first[list(names)].iterrows()]
+    return out.reset_index()
+
+
 def constrained(cell):
-    """Whether a cell sets any constraint (see ``CONSTRAINT_COLUMNS`` in ``_study``).
+    """Whether a cell sets any constraint (see ``sklearn_binn.study.CONSTRAINT_COLUMNS``).
 
     Examples
     --------
@@ -884,6 +980,9 @@ def main(argv=None):
     summary.to_csv(out / "regime_map_table.csv", index=False, float_format="%.4g")
     thresholds = layer_thresholds(summary)
     thresholds.to_csv(out / "layer_thresholds.csv", index=False, float_format="%.4g")
+    for task in args.tasks:
+        task_summary(summary, task).to_csv(out / f"regime_map_summary_{task}.csv", index=False,
+                                           float_format="%.3f")
     for task in args.tasks:
         plot_sweeps(summary, task, out / f"regime_map_{task}.png")
         plot_phases(summary, task, out / f"regime_map_phase_{task}.png")

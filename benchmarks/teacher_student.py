@@ -7,8 +7,10 @@ hierarchy (three synthetic shapes and a branch of the bundled Reactome
 hierarchy) × depth (1-4 pathway layers) × noise (none or some) × seed -- a
 teacher BINN with known random weights generates a training set (10
 samples per mask edge by default) and a held-out test set; a student with
-the identical wiring is trained on the training set the standard way
-(Adam, lr 1e-3, batches of 128, early stopping on a 10 % validation split)
+the identical wiring is trained on the training set under a protocol
+(``--protocol practice``: the estimators' defaults -- Adam, lr 1e-3,
+batches of 128, early stopping on a 10 % validation split;
+``--protocol converged``: full-batch L-BFGS to tolerance with 3 restarts)
 and compared with the teacher on the test set:
 
 - output fit: the task metric (R², ROC AUC, Harrell's C-index), the
@@ -23,15 +25,24 @@ and compared with the teacher on the test set:
 
 Each number comes with its two reference points: the teacher scored
 against itself (exactly 1.0) and untrained students (the chance level).
-See ``benchmarks/_study.py`` for what every knob means and
-``docs/teacher_student.rst`` for a measured run and how to read it.
+Each cell also records whether its student converged (``converged``,
+``n_iter``, ``final_rel_loss_change``, ``grad_norm``, ``train_gap``: the
+training loss in excess of the teacher's own on the same samples) and one
+verdict: "recovered", "non-identifiable", "optimisation shortfall" or "no
+fit" (thresholds in :func:`sklearn_binn.study.cell_verdict`); in cells whose
+converged student reaches the teacher's training loss, restarts are scored
+against each other as well as against the teacher. See
+:mod:`sklearn_binn.study` for what every knob means and
+``docs/teacher_student.rst`` for measured runs and how to read them.
 
 How to run
 ----------
 From the repository root::
 
-    python benchmarks/teacher_student.py --quick            # minutes on 2 cores
-    python benchmarks/teacher_student.py --n-jobs 2         # the full grid (~17 min on 2 cores)
+    python benchmarks/teacher_student.py --quick            # 12 cells, minutes on 2 cores
+    python benchmarks/teacher_student.py --quick --protocol converged
+    python benchmarks/teacher_student.py --n-jobs 2 --protocol practice converged  # full grids
+    # (288 cells per protocol; measured cell times and projections: docs/teacher_student.rst)
     python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --n-genes 60 \\
         --hierarchies pyramid reactome                      # a reduced grid
 
@@ -39,9 +50,14 @@ Results go to ``--out`` (default ``./teacher_student/``): the CSV of all
 rows (``teacher_student.csv``, one row per cell × reference × layer;
 rerunning skips finished cells), the figures ``teacher_student_fit.png``
 (output fit against recovery) and ``teacher_student_layers.png`` (recovery
-per layer), the summary tables as ``summary_by_layer.csv`` and
-``summary_by_hierarchy.csv``, ``cells.csv`` (one row per cell, averaged
-over its layers) and ``summary.txt``; the summary table is printed last.
+per layer; one pair per protocol, suffixed ``_practice``/``_converged``,
+when a run has both), the summary tables as ``verdicts.csv``,
+``summary_by_layer.csv`` and ``summary_by_hierarchy.csv``, ``cells.csv``
+(one row per cell, averaged over its layers, with its verdict),
+``cells_brief.csv`` (its narrow form), ``run_time.csv`` and
+``summary.txt``. The printed summary starts with a few plain sentences
+(what was tested, what recovered, against chance, where the files went),
+explains the columns, and ends with the verdict counts.
 
 What passes
 -----------
@@ -59,13 +75,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
-from _study import (  # noqa: E402
+from sklearn_binn.study import (  # noqa: E402
+    ALL_KEY_COLUMNS,
     HIERARCHIES,
     KEY_COLUMNS,
+    PROTOCOLS,
     TASKS,
     cell_means,
     make_cell,
@@ -73,6 +92,7 @@ from _study import (  # noqa: E402
     run_cell,
     select_cells,
     task_metric,
+    verdict_counts,
 )
 
 FULL = {"tasks": list(TASKS), "hierarchies": list(HIERARCHIES), "depths": [1, 2, 3, 4],
@@ -80,9 +100,12 @@ FULL = {"tasks": list(TASKS), "hierarchies": list(HIERARCHIES), "depths": [1, 2,
 QUICK = {"tasks": list(TASKS), "hierarchies": ["pyramid"], "depths": [1, 2],
          "noises": [0.0, 0.5], "seeds": 1, "n_genes": 30}
 # the per-cell table written to cells.csv (means over the cell's layers)
-CELL_COLUMNS = ["task", "hierarchy", "depth", "noise", "init", "seed", "n_edges", "n_train_used",
-                "epochs", "fit_time_s", "output_corr2", "excess_loss", "metric", "teacher_metric",
-                "weight_student", "weight_chance", "activation_student", "activation_chance"]
+CELL_COLUMNS = ["task", "hierarchy", "depth", "noise", "init", "protocol", "seed", "n_edges",
+                "n_train_used", "epochs", "fit_time_s", "converged", "n_iter",
+                "final_rel_loss_change", "grad_norm", "train_gap", "teacher_start_train_gap",
+                "n_restarts_teacher_level", "verdict", "output_corr2", "excess_loss", "metric",
+                "teacher_metric", "weight_student", "weight_chance", "activation_student",
+                "activation_chance", "restarts_weight_pairwise_min", "cell_time_s"]
 # --tiny (hidden, for the test suite): the quick grid on toy sizes
 TINY = {"max_epochs": 5, "n_test": 200, "n_chance_draws": 2}
 TINY_GENES = 12
@@ -110,7 +133,7 @@ def build_arg_parser():
     grid.add_argument("--depths", nargs="+", type=int, choices=[1, 2, 3, 4], metavar="D",
                       help="pathway depths, from 1 2 3 4")
     grid.add_argument("--noises", nargs="+", type=float, metavar="NOISE",
-                      help="noise levels (see benchmarks/_study.py: Gaussian sd for "
+                      help="noise levels (see sklearn_binn.study: Gaussian sd for "
                            "regression, 1 / logit sd for classification, censored "
                            "fraction for survival)")
     grid.add_argument("--seeds", type=int, metavar="N", help="seeds 0 .. N-1")
@@ -125,7 +148,13 @@ def build_arg_parser():
                       help="student initialisation(s): 'default' (random) and/or 'teacher' "
                            "(started at the teacher: an optimisation control)")
     grid.add_argument("--max-epochs", type=int, default=None, metavar="N",
-                      help="fixed epoch budget (default: max(200, ~5000 steps), at most 2000)")
+                      help="fixed epoch budget (default: practice max(200, ~5000 steps), at "
+                           "most 2000; converged 500 L-BFGS epochs)")
+    grid.add_argument("--protocol", nargs="+", default=["practice"],
+                      choices=list(PROTOCOLS), metavar="P",
+                      help="training protocol(s): 'practice' (the estimators' defaults: Adam, "
+                           "mini-batches, early stopping) and/or 'converged' (full-batch "
+                           "L-BFGS to tolerance with 3 restarts)")
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -162,20 +191,54 @@ def make_grid(args):
             for depth in pick["depths"]:
                 for noise in pick["noises"]:
                     for init in args.init:
-                        for seed in range(pick["seeds"]):
-                            cells.append(make_cell(
-                                task=task, hierarchy=hierarchy, depth=depth,
-                                n_genes=pick["n_genes"] if synthetic else None,
-                                noise=float(noise), activation=args.activation,
-                                samples_per_edge=args.samples_per_edge, init=init,
-                                seed=seed, **extra,
-                            ))
+                        for protocol in args.protocol:
+                            for seed in range(pick["seeds"]):
+                                cells.append(make_cell(
+                                    task=task, hierarchy=hierarchy, depth=depth,
+                                    n_genes=pick["n_genes"] if synthetic else None,
+                                    noise=float(noise), activation=args.activation,
+                                    samples_per_edge=args.samples_per_edge, init=init,
+                                    protocol=protocol, seed=seed, **extra,
+                                ))
     return cells
 
 
 # ------------------------------------------------------------------- tables
+# the recovery table's columns and the names the summary prints them under
+_LAYER_COLUMNS = {
+    "weight_student": "weight",
+    "weight_chance": "weight_chance",
+    "activation_student": "activation",
+    "activation_chance": "act_chance",
+    "output_corr2": "fit_corr2",
+}
+#: What each printed column means (printed under the tables).
+COLUMN_NOTES = """\
+n_cells     cells (task x hierarchy x depth x noise x seed) in the group
+n_conv      of them, cells whose student converged (stopped on its tolerance, not its budget)
+recovered / non-identifiable / optim. shortfall / no fit
+            cells with that verdict: converged to the teacher's training loss with every
+            layer's weight and activation recovery >= 0.9 / converged to the teacher's
+            training loss with internals that differ / not converged, or converged above
+            the teacher's loss while a student started at the teacher ends lower / converged
+            above the teacher's loss and the teacher-started student does too
+weight      mean over the group's cells of the layer's weight recovery (|cos| of each
+            node's aligned incoming weights with the teacher's; 1 = teacher), ALL cells,
+            converged or not (see n_conv)
+activation  the same for activation recovery (|r| of node activations with the teacher's)
+*_chance    the same for untrained students (what recovery reads by chance)
+fit_corr2   squared correlation of the student's output with the teacher's noiseless
+            output on held-out samples (1 = perfect)"""
+
+
+def _student_cells(wide):
+    """One row per cell (its layer 0) with the per-cell columns: verdict, convergence."""
+    first = wide[wide["layer"] == 0]
+    return first
+
+
 def summary_tables(wide):
-    """The printed summary: means over seeds (and the pooled axes) of the recovery table.
+    """The printed summary: verdict counts and recovery by layer, per task and protocol.
 
     Parameters
     ----------
@@ -185,53 +248,218 @@ def summary_tables(wide):
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``"by layer"``: task × depth × layer, pooled over hierarchies, noise
-        levels and seeds; ``"by hierarchy and noise"``: task × hierarchy ×
-        noise, pooled over depths, layers and seeds.
+        ``"verdicts"``: task × protocol × depth, the number of cells, of
+        converged cells and of each verdict; ``"by layer"``: task ×
+        protocol × depth × layer, mean recovery of the student and of
+        chance over all the group's cells (converged or not: ``n_conv``
+        says how many converged) and the output fit; ``"by hierarchy"``:
+        task × protocol × hierarchy × noise, the same pooled over depths
+        and layers.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from _study import make_cell, recovery_table, run_cell, task_metric
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell, task_metric
     >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
     ...                  n_test=200, n_chance_draws=2)
     >>> wide = task_metric(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
     >>> tables = summary_tables(wide)
-    >>> first = next(iter(tables.values()))
-    >>> first[["task", "depth", "layer", "weight_teacher"]].to_dict("records")
-    [{'task': 'regression', 'depth': 1, 'layer': 0, 'weight_teacher': 1.0}]
+    >>> tables["verdicts"][["task", "n_cells", "n_conv", "optim. shortfall"]].to_dict("records")
+    [{'task': 'regression', 'n_cells': 1, 'n_conv': 0, 'optim. shortfall': 1}]
     """
-    columns = {
-        "output_corr2": "fit_corr2",
-        "excess_loss": "excess_loss",
-        "metric": "metric",
-        "teacher_metric": "metric_teacher",
-        "weight_student": "weight",
-        "weight_chance": "weight_chance",
-        "weight_teacher": "weight_teacher",
-        "activation_student": "activation",
-        "activation_chance": "activation_chance",
-        "activation_teacher": "activation_teacher",
-    }
-    by_layer = wide.groupby(["task", "init", "depth", "layer"])
-    table = by_layer[list(columns)].mean().rename(columns=columns)
-    table.insert(0, "n_cells", by_layer.size())
-    per_cell = cell_means(wide)
-    by_h = per_cell.groupby(["task", "init", "hierarchy", "noise"])
-    table2 = by_h[list(columns)].mean().rename(columns=columns)
-    table2.insert(0, "n_cells", by_h.size())
-    for frame in (table, table2):
-        frame["weight_above_chance"] = (frame["weight"] - frame["weight_chance"]) / (
-            1 - frame["weight_chance"])
-        frame["activation_above_chance"] = (
-            frame["activation"] - frame["activation_chance"]) / (1 - frame["activation_chance"])
+    wide = wide.copy()
+    wide["converged"] = wide["converged"].astype(str).str.lower().eq("true")
+    cells = _student_cells(wide)
+    keys = ["task", "protocol", "init", "depth"]
+    counts = verdict_counts(cells, keys).rename(
+        columns={"optimisation shortfall": "optim. shortfall"})
+    conv = cells.groupby(keys, sort=False)["converged"].sum().rename("n_conv").reset_index()
+    counts = counts.merge(conv, on=keys)
+    order = [*keys, "n_cells", "n_conv", "recovered", "non-identifiable", "optim. shortfall",
+             "no fit"]
+    counts = counts[order].sort_values(keys).reset_index(drop=True)
+
+    def grouped(frame, by):
+        g = frame.groupby(by)
+        table = g[list(_LAYER_COLUMNS)].mean().rename(columns=_LAYER_COLUMNS)
+        table.insert(0, "n_conv", g["converged"].sum().astype(int))
+        table.insert(0, "n_cells", g.size())
+        return table.reset_index()
+
+    by_layer = grouped(wide, ["task", "protocol", "init", "depth", "layer"])
+    per_cell = cell_means(wide.assign(converged=wide["converged"].astype(float)))
+    per_cell["converged"] = per_cell["converged"] > 0.5
+    by_h = grouped(per_cell, ["task", "protocol", "init", "hierarchy", "noise"])
     drop = [] if wide["init"].nunique() > 1 else ["init"]
     return {
-        "Teacher-student study by layer (mean over hierarchies, noise levels and seeds)":
-            table.reset_index().drop(columns=drop),
-        "Teacher-student study by hierarchy and noise (mean over depths, layers and seeds)":
-            table2.reset_index().drop(columns=drop),
+        "verdicts": counts.drop(columns=drop),
+        "by layer": by_layer.drop(columns=drop),
+        "by hierarchy": by_h.drop(columns=drop),
     }
+
+
+#: The columns of ``cells_brief.csv``, the per-cell table the docs show.
+BRIEF_COLUMNS = ["task", "depth", "noise", "seed", "converged", "n_iter", "grad_norm",
+                 "train_gap", "teacher_start_train_gap", "n_restarts_teacher_level",
+                 "restarts_weight_pairwise_min", "weight_student", "activation_student",
+                 "output_corr2", "verdict"]
+
+
+def cell_brief(wide):
+    """One narrow row per cell: its convergence evidence, recovery and verdict.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`recovery_table` of the study's rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BRIEF_COLUMNS` (plus ``hierarchy`` and ``protocol`` when a
+        run has several), the recoveries and output fit averaged over the
+        cell's layers, ``restarts_weight_pairwise_min`` the lowest over its
+        layers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell
+    >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
+    ...                  n_test=200, n_chance_draws=2)
+    >>> brief = cell_brief(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
+    >>> brief[["depth", "converged", "verdict"]].values.tolist()
+    [[1, False, 'optimisation shortfall']]
+    """
+    keys = [c for c in ALL_KEY_COLUMNS if c in wide.columns]
+    group = wide.groupby(keys, sort=False, dropna=False)
+    out = group[["weight_student", "activation_student", "output_corr2"]].mean()
+    out["restarts_weight_pairwise_min"] = group["restarts_weight_pairwise_min"].min()
+    first = wide[wide["layer"] == 0].set_index(keys)
+    for column in ("converged", "n_iter", "grad_norm", "train_gap", "teacher_start_train_gap",
+                   "n_restarts_teacher_level", "verdict"):
+        out[column] = first[column].reindex(out.index)
+    out = out.reset_index()
+    extra = [c for c in ("hierarchy", "protocol") if out[c].nunique() > 1]
+    columns = BRIEF_COLUMNS[:1] + extra + BRIEF_COLUMNS[1:]
+    return out[columns].sort_values([*columns[:1 + len(extra)], "depth", "noise", "seed"],
+                                    kind="stable").reset_index(drop=True)
+
+
+def plain_summary(wide, tables, out):
+    """What was tested and what came out, in a few plain sentences.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`task_metric` of :func:`recovery_table` of the study's rows.
+    tables : dict
+        From :func:`summary_tables`.
+    out : pathlib.Path
+        Where the files went.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell, task_metric
+    >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
+    ...                  n_test=200, n_chance_draws=2)
+    >>> wide = task_metric(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
+    >>> print(plain_summary(wide, summary_tables(wide), pathlib.Path("out")))
+    Tested: 1 cell(s) -- teacher BINNs with known weights on regression; ...
+    """
+    cells = _student_cells(wide)
+    counts = tables["verdicts"]
+    lines = [
+        f"Tested: {len(cells)} cell(s) -- teacher BINNs with known weights on "
+        f"{', '.join(sorted(cells['task'].unique()))}; hierarchies "
+        f"{', '.join(sorted(cells['hierarchy'].unique()))}; depths "
+        f"{', '.join(str(d) for d in sorted(cells['depth'].unique()))}; noise "
+        f"{', '.join(f'{n:g}' for n in sorted(cells['noise'].unique()))}; "
+        f"{int(cells['seed'].nunique())} seed(s); "
+        f"{', '.join(sorted(set(f'{v:g}' for v in cells['samples_per_edge'].dropna())))} "
+        "training samples per mask edge. A student with the same wiring is trained "
+        "on the teacher's data and compared with the teacher on held-out data.",
+    ]
+    for protocol in sorted(cells["protocol"].unique()):
+        part = counts[counts["protocol"] == protocol]
+        total = int(part["n_cells"].sum())
+        verdicts = ", ".join(f"{int(part[v].sum())} {v}" for v in
+                             ("recovered", "non-identifiable", "optim. shortfall", "no fit"))
+        layer = wide[wide["protocol"] == protocol]
+        lines.append(
+            f"Protocol {protocol!r}: {int(part['n_conv'].sum())} of {total} students converged. "
+            f"Verdicts: {verdicts}. Mean weight recovery {layer['weight_student'].mean():.2f} "
+            f"against {layer['weight_chance'].mean():.2f} by chance, activation recovery "
+            f"{layer['activation_student'].mean():.2f} against "
+            f"{layer['activation_chance'].mean():.2f} (all layers and cells, converged or not)."
+        )
+        for task in sorted(layer["task"].unique()):
+            rows = cells[(cells["protocol"] == protocol) & (cells["task"] == task)]
+            good = rows[rows["verdict"] == "recovered"]
+            lines.append(f"  {task}: {len(good)} of {len(rows)} cells recovered"
+                         + (f" (depths {sorted(set(good['depth'].tolist()))})" if len(good)
+                            else ""))
+    lines.append(
+        f"Files in {out}/: teacher_student.csv (every row: cell x reference x layer), "
+        "cells.csv and cells_brief.csv (one row per cell, with its verdict), "
+        "summary_by_layer.csv, summary_by_hierarchy.csv, verdicts.csv, run_time.csv, "
+        "teacher_student_fit.png, teacher_student_layers.png, summary.txt, log.txt."
+    )
+    return "\n".join(lines)
+
+
+def run_time_table(wide, argv=None):
+    """What the cells cost: per protocol, their wall time, and the full grid's projected time.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`recovery_table` of the run's rows (with ``cell_time_s``).
+    argv : list of str, default=None
+        The command line, recorded with the table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per protocol: ``n_cells``, ``cell_time_mean_s``, ``cell_time_max_s``,
+        ``cell_time_total_s`` (one core each), ``full_grid_cells`` (the
+        default full grid's cells under that protocol) and
+        ``projected_full_grid_h_2_cores`` (``full_grid_cells`` times the
+        mean cell time over 2 cores; only when the run's cells are of the
+        full grid's size, ``n_genes`` 100, else NaN), and ``command``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"protocol": "converged", "layer": 0, "n_genes": 100,
+    ...                      "cell_time_s": [100.0, 300.0]})
+    >>> table = run_time_table(wide, ["--protocol", "converged"])
+    >>> table[["n_cells", "cell_time_mean_s", "projected_full_grid_h_2_cores"]].values.tolist()
+    [[2.0, 200.0, 8.0]]
+    """
+    full_cells = (len(FULL["tasks"]) * len(FULL["hierarchies"]) * len(FULL["depths"])
+                  * len(FULL["noises"]) * FULL["seeds"])
+    rows = []
+    first = wide[wide["layer"] == 0]
+    for protocol, group in first.groupby("protocol"):
+        times = group["cell_time_s"].astype(float)
+        synthetic = pd.to_numeric(group["n_genes"], errors="coerce").dropna()
+        full_size = len(synthetic) and (synthetic == FULL["n_genes"]).all()
+        rows.append({
+            "protocol": protocol, "n_cells": len(group), "cell_time_mean_s": times.mean(),
+            "cell_time_max_s": times.max(), "cell_time_total_s": times.sum(),
+            "full_grid_cells": full_cells,
+            "projected_full_grid_h_2_cores": (full_cells * times.mean() / 2 / 3600
+                                              if full_size else np.nan),
+            "command": " ".join(["python benchmarks/teacher_student.py",
+                                 *(sys.argv[1:] if argv is None else argv)]),
+        })
+    return pd.DataFrame(rows)
 
 
 def check_references(wide):
@@ -249,7 +477,7 @@ def check_references(wide):
     Examples
     --------
     >>> import pandas as pd
-    >>> from _study import make_cell, recovery_table, run_cell, task_metric
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell, task_metric
     >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
     ...                  n_test=200, n_chance_draws=2)
     >>> wide = task_metric(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
@@ -273,6 +501,41 @@ def _chance_band(ax, values, sds, color="0.6"):
     ax.axhspan(max(low, 0.0), min(high, 1.0), color=color, alpha=0.25, lw=0)
 
 
+def _protocol_note(frame):
+    protocols = sorted(set(frame["protocol"])) if "protocol" in frame else []
+    return f"\n{protocols[0]} protocol" if len(protocols) == 1 else ""
+
+
+def figure_paths(wide, out):
+    """Where each protocol's two figures go: one pair per protocol, suffixed when several.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        With a ``protocol`` column.
+    out : pathlib.Path
+
+    Returns
+    -------
+    dict of str to (pathlib.Path, pathlib.Path)
+        Protocol to (fit figure, layers figure).
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib
+    >>> paths = figure_paths(pd.DataFrame({"protocol": ["converged"]}), pathlib.Path("o"))
+    >>> [p.name for p in paths["converged"]]
+    ['teacher_student_fit.png', 'teacher_student_layers.png']
+    """
+    protocols = sorted(set(wide["protocol"]))
+    paths = {}
+    for protocol in protocols:
+        suffix = "" if len(protocols) == 1 else f"_{protocol}"
+        paths[protocol] = (out / f"teacher_student_fit{suffix}.png",
+                           out / f"teacher_student_layers{suffix}.png")
+    return paths
+
+
 def plot_fit(wide, path):
     """Output fit against mean recovery, per task; one point per cell, coloured by depth.
 
@@ -286,7 +549,7 @@ def plot_fit(wide, path):
     Examples
     --------
     >>> import pandas as pd
-    >>> from _study import make_cell, recovery_table, run_cell, task_metric
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell, task_metric
     >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
     ...                  n_test=200, n_chance_draws=2)
     >>> wide = task_metric(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
@@ -317,7 +580,9 @@ def plot_fit(wide, path):
                 ax.scatter(group["output_corr2"], group[f"{target}_student"],
                            marker=markers[hierarchy], s=28, alpha=0.85, edgecolors=color,
                            facecolors="none" if init == "teacher" else color)
-            ax.set_xlim(min(0.5, np.nanmin(cells["output_corr2"]) - 0.02), 1.01)
+            low = float(np.nanmin(cells["output_corr2"]))
+            ax.set_xlim(max(0.0, low - max(0.005, 0.1 * (1.0 - low))), 1.0 + 0.1 * (1.0 - low)
+                        if low < 1.0 else 1.001)
             ax.set_ylim(0, 1.05)
             ax.grid(alpha=0.3)
             if i == 0:
@@ -328,14 +593,18 @@ def plot_fit(wide, path):
                 ax.set_ylabel(f"{target} recovery (mean over layers)")
     handles = [plt.Line2D([], [], color=colors[int(d)], marker="o", ls="", label=f"depth {d}")
                for d in depths]
-    handles += [plt.Line2D([], [], color="k", marker=markers[h], ls="", mfc="none", label=h)
+    handles += [plt.Line2D([], [], color="0.3", marker=markers[h], ls="", label=h)
                 for h in hierarchies]
+    if (per_cell["init"] == "teacher").any():
+        handles.append(plt.Line2D([], [], color="0.3", marker="o", ls="", mfc="none",
+                                  label="hollow: started at the teacher"))
     handles += [plt.Rectangle((0, 0), 1, 1, color="0.6", alpha=0.25,
                               label="chance (untrained, mean ± 2 sd)"),
                 plt.Line2D([], [], color="k", ls="--", label="teacher vs itself")]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=8,
                frameon=False)
-    fig.suptitle("Teacher-student study: output fit vs recovery of the teacher's internals")
+    fig.suptitle("Teacher-student study: output fit vs recovery of the teacher's internals"
+                 + _protocol_note(per_cell))
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -355,7 +624,7 @@ def plot_layers(wide, path):
     Examples
     --------
     >>> import pandas as pd
-    >>> from _study import make_cell, recovery_table, run_cell, task_metric
+    >>> from sklearn_binn.study import make_cell, recovery_table, run_cell, task_metric
     >>> cell = make_cell(n_genes=12, depth=1, samples_per_edge=5.0, max_epochs=5,
     ...                  n_test=200, n_chance_draws=2)
     >>> wide = task_metric(recovery_table(pd.DataFrame([{**cell, **r} for r in run_cell(cell)])))
@@ -410,14 +679,17 @@ def plot_layers(wide, path):
         plt.Line2D([], [], color="tab:blue", marker="o", label="weight recovery (student)"),
         plt.Line2D([], [], color="tab:orange", marker="s",
                    label="activation recovery (student)"),
-        plt.Rectangle((0, 0), 1, 1, color="0.5", alpha=0.3,
-                      label="chance: untrained students, mean ± 2 sd (dotted: mean)"),
+        plt.Rectangle((0, 0), 1, 1, color="tab:blue", alpha=0.15, lw=0,
+                      label="weight chance: untrained students, mean ± 2 sd (dotted: mean)"),
+        plt.Rectangle((0, 0), 1, 1, color="tab:orange", alpha=0.15, lw=0,
+                      label="activation chance: untrained students, mean ± 2 sd"),
         plt.Line2D([], [], color="tab:green", ls="-.", label="output fit (corr²)"),
         plt.Line2D([], [], color="k", ls="--", label="teacher vs itself (1.0)"),
     ]
     fig.legend(handles=handles, loc="lower center", ncol=2 if len(depths) < 3 else 3,
                fontsize=8, frameon=False)
-    fig.suptitle("Recovery per pathway layer (mean ± sd over hierarchies, noise levels, seeds)")
+    fig.suptitle("Recovery per pathway layer (mean ± sd over hierarchies, noise levels, seeds)"
+                 + _protocol_note(wide))
     fig.tight_layout(rect=(0, 0.09, 1, 0.96))
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -441,7 +713,7 @@ def main(argv=None):
     >>> with tempfile.TemporaryDirectory() as out:
     ...     status = main(["--tiny", "--tasks", "regression", "--depths", "1",
     ...                    "--noises", "0", "--out", out])
-    Teacher-student study by layer ...
+    Teacher-student study ...
     >>> status
     0
     """
@@ -455,17 +727,30 @@ def main(argv=None):
                       n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                       desc="teacher_student")
     wide = task_metric(recovery_table(select_cells(table, cells)))
-    plot_fit(wide, out / "teacher_student_fit.png")
-    plot_layers(wide, out / "teacher_student_layers.png")
+    for protocol, (fit_png, layers_png) in figure_paths(wide, out).items():
+        plot_fit(wide[wide["protocol"] == protocol], fit_png)
+        plot_layers(wide[wide["protocol"] == protocol], layers_png)
     tables = summary_tables(wide)
-    for name, frame in zip(("summary_by_layer.csv", "summary_by_hierarchy.csv"),
+    for name, frame in zip(("verdicts.csv", "summary_by_layer.csv", "summary_by_hierarchy.csv"),
                            tables.values()):
         frame.to_csv(out / name, index=False, float_format="%.4g")
-    cell_means(wide)[CELL_COLUMNS].to_csv(out / "cells.csv", index=False, float_format="%.4g")
+    keys = [c for c in ALL_KEY_COLUMNS if c in wide.columns]
+    per_cell = cell_means(wide).merge(wide[wide["layer"] == 0][[*keys, "verdict"]], on=keys)
+    per_cell[[c for c in CELL_COLUMNS if c in per_cell]].to_csv(
+        out / "cells.csv", index=False, float_format="%.4g")
+    run_time_table(wide, argv).to_csv(out / "run_time.csv", index=False, float_format="%.4g")
+    cell_brief(wide).to_csv(out / "cells_brief.csv", index=False, float_format="%.3g")
     problems = check_references(wide)
+    sections = {
+        "Teacher-student study": plain_summary(wide, tables, out),
+        "Columns of the tables below": COLUMN_NOTES,
+        "Recovery by layer (means over all cells of the group, converged or not)":
+            tables["by layer"],
+        "Verdicts per cell (counts of cells)": tables["verdicts"],
+    }
     if problems:
-        tables["Reference-point failures"] = "\n".join(problems)
-    print_summary(tables, out_dir=out, float_format="{:.3f}".format)
+        sections["Reference-point failures"] = "\n".join(problems)
+    print_summary(sections, out_dir=out, float_format="{:.3f}".format)
     return 1 if problems else 0
 
 

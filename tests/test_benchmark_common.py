@@ -12,7 +12,8 @@ from joblib._parallel_backends import ThreadingBackend
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # as `python benchmarks/<script>.py` does; workers inherit it
 
-import _common  # noqa: E402
+import _common  # noqa: E402,F401  (the scripts import it from benchmarks/)
+from sklearn_binn.study import _runner  # noqa: E402  (the private helpers under test)
 from _common import CellError, build_parser, print_summary, run_cells  # noqa: E402
 
 
@@ -151,13 +152,13 @@ def test_backend_without_streaming_yields_round_by_round():
     register_parallel_backend("list_only", ListOnlyBackend)
     cells = [{"n": n} for n in range(8)]
     with parallel_config(backend="list_only", n_jobs=2):
-        outcomes = _common._outcomes_as_they_finish(cells, square, None, 2)
+        outcomes = _runner._outcomes_as_they_finish(cells, square, None, 2)
         assert [o["rows"]["square"] for o in outcomes] == [n * n for n in range(8)]
         # rounds of 2 * n_jobs = 4 cells: an interrupt in the second round leaves the
         # first round's outcomes delivered (run_cells saves each one as it arrives)
         delivered = []
         with pytest.raises(KeyboardInterrupt):
-            for outcome in _common._outcomes_as_they_finish(
+            for outcome in _runner._outcomes_as_they_finish(
                 cells, square_interrupted_at_five, None, 2
             ):
                 delivered.append(outcome["cell"]["n"])
@@ -188,7 +189,7 @@ def test_a_failed_write_leaves_the_old_csv(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(_common.os, "replace", broken_replace)
+    monkeypatch.setattr(_runner.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         run_cells([{"n": 0}, {"n": 1}], square, csv, ["n"])
     assert csv.read_bytes() == before

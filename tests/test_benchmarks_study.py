@@ -1,4 +1,4 @@
-"""Tests of the teacher–student study: the cell worker, its tables and the two scripts."""
+"""Tests of the teacher–student study (:mod:`sklearn_binn.study`) and its scripts."""
 
 import subprocess
 import sys
@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))  # as `python benchmarks/<script>.py` does
 
-import _study  # noqa: E402
 import regime_map  # noqa: E402
 import teacher_student  # noqa: E402
-from _study import (  # noqa: E402
+from sklearn_binn.study import _cells as _study  # noqa: E402  (the private helpers under test)
+from sklearn_binn.study import (  # noqa: E402
     KEY_COLUMNS,
     build_mask,
     build_teacher,
@@ -62,8 +62,8 @@ def test_teacher_scores_exactly_one_against_itself(tiny_rows):
 def test_same_seed_same_rows_other_seed_other_rows(tiny_rows):
     cell, rows = tiny_rows
     again = run_cell(cell)
-    pd.testing.assert_frame_equal(pd.DataFrame(rows).drop(columns="fit_time_s"),
-                                  pd.DataFrame(again).drop(columns="fit_time_s"))
+    pd.testing.assert_frame_equal(pd.DataFrame(rows).drop(columns=["fit_time_s", "cell_time_s"]),
+                                  pd.DataFrame(again).drop(columns=["fit_time_s", "cell_time_s"]))
     other = run_cell({**cell, "seed": 1})
     assert other[-1]["weight_recovery"] != rows[-1]["weight_recovery"]
 
@@ -194,7 +194,7 @@ def test_reactome_branch_is_the_programmed_cell_death_subtree():
     assert list(branch.node_names[-1]) == ["R-HSA-5357801"]
     # every gene of the branch reaches the root through the full hierarchy, and every gene
     # of the full hierarchy that reaches it is in the branch
-    full = load_reactome(n_levels=4, gene_ids="uniprot")
+    full = load_reactome(n_levels=4, gene_ids="uniprot", copies=True)
     reach = full.layers[0]
     for layer in full.layers[1:]:
         reach = reach @ layer
@@ -238,8 +238,9 @@ def test_default_constraints_leave_seeds_rows_and_keys_as_before(tiny_rows, tmp_
     assert [seeds[n] for n in ("mask", "teacher", "train", "test", "student", "chance")] == old
     explicit = run_cell({**cell, "edge_l1": 0.0, "sign_constraint": "none",
                          "supervised_fraction": 0.0})
-    pd.testing.assert_frame_equal(pd.DataFrame(explicit).drop(columns="fit_time_s"),
-                                  pd.DataFrame(rows).drop(columns="fit_time_s"))
+    clocks = ["fit_time_s", "cell_time_s"]
+    pd.testing.assert_frame_equal(pd.DataFrame(explicit).drop(columns=clocks),
+                                  pd.DataFrame(rows).drop(columns=clocks))
     assert not any("supervised" in k for r in rows for k in r)
     # a CSV written before the constraint columns existed still matches and resumes
     legacy = frame_of(cell, rows).drop(columns=_study.CONSTRAINT_COLUMNS)
@@ -502,3 +503,25 @@ def test_diagnostic_map_main_on_a_toy_grid(tmp_path):
     nodes = pd.read_csv(tmp_path / "diagnostic_map_nodes.csv")
     assert set(nodes["identifiable_at_teacher"]) == {True, False}
     assert (tmp_path / "diagnostic_map.png").exists()
+
+
+def test_teacher_student_main_with_both_protocols(tmp_path, capsys):
+    argv = ["--tiny", "--tasks", "regression", "--depths", "1", "--noises", "0",
+            "--protocol", "practice", "converged", "--out", str(tmp_path)]
+    assert teacher_student.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Teacher-student study")
+    assert f"Files in {tmp_path}/" in printed
+    verdicts = pd.read_csv(tmp_path / "verdicts.csv")
+    assert sorted(verdicts["protocol"]) == ["converged", "practice"]
+    # a 5-epoch budget converges under neither protocol: no verdict but a shortfall
+    assert verdicts["optim. shortfall"].tolist() == [1, 1]
+    assert verdicts["n_conv"].tolist() == [0, 0]
+    for protocol in ("practice", "converged"):
+        assert (tmp_path / f"teacher_student_fit_{protocol}.png").stat().st_size > 0
+        assert (tmp_path / f"teacher_student_layers_{protocol}.png").stat().st_size > 0
+    cells = pd.read_csv(tmp_path / "cells_brief.csv")
+    assert set(cells["protocol"]) == {"practice", "converged"}
+    assert {"converged", "grad_norm", "train_gap", "verdict"} <= set(cells.columns)
+    times = pd.read_csv(tmp_path / "run_time.csv")
+    assert times["n_cells"].tolist() == [1, 1]

@@ -12,7 +12,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from _study import KEY_COLUMNS  # noqa: E402
+from sklearn_binn.study import KEY_COLUMNS  # noqa: E402
 
 ROW_KEYS = [*KEY_COLUMNS, "reference", "layer"]
 

@@ -1,4 +1,4 @@
-"""One cell of the teacher–student study: build, train, score; and the tables built on it.
+"""Cells of the teacher–student study: build, train, score, judge; and the tables built on them.
 
 A *cell* is a dict of parameters (:data:`CELL_DEFAULTS` lists them all and
 their defaults). :func:`run_cell` turns it into rows, one per
@@ -15,6 +15,17 @@ their defaults). :func:`run_cell` turns it into rows, one per
   epochs);
 - ``reference="student"``: the trained student.
 
+Every row also carries the cell's training *protocol* (``"practice"`` or
+``"converged"``, :mod:`~sklearn_binn.study` protocols), the student's
+convergence evidence (``converged``, ``n_iter``, ``final_rel_loss_change``,
+``grad_norm``, ``train_gap``: its training loss in excess of the
+teacher's own loss on the same samples, as a fraction of its untrained
+start's), the cell's *verdict* ("recovered", "non-identifiable",
+"optimisation shortfall", "no fit": :func:`cell_verdict`) and, in cells
+whose converged student reaches the teacher's training loss, how
+refitted restarts agree with the teacher and with each other
+(:func:`restart_agreement`).
+
 Each row carries the output fit on a held-out test sample (the task metric:
 R², accuracy and ROC AUC, or Harrell's C-index; the loss in excess of the
 teacher's own loss and R² of the raw output against the teacher's
@@ -23,7 +34,7 @@ weight and activation recovery (:func:`sklearn_binn.recovery_report`, which
 aligns each node's sign or scale before scoring), the Spearman correlation
 of per-node recovery with the teacher node's influence, and the cell's
 sizes and training cost. The same cell always gives the same rows (except
-the wall-clock ``fit_time_s``): every random draw is seeded from
+the wall-clock ``fit_time_s`` and ``cell_time_s``): every random draw is seeded from
 ``cell["seed"]``.
 
 What the knobs mean
@@ -59,7 +70,7 @@ Noise (``noise``), one knob with a meaning per task:
 - survival: Cox event times with a Weibull baseline and a log-risk of sd
   2 are always random; ``noise`` is the expected censored fraction.
 
-Training (standard practice, the estimators' defaults): Adam at lr 1e-3
+Training, ``protocol="practice"`` (the estimators' defaults): Adam at lr 1e-3
 (``lr``), batches of 128, early stopping with patience 10 on a seeded 10 %
 validation split (``early_stopping=False``: no split, all ``max_epochs``),
 ``max_epochs = max(200, ceil(5000 / batches per epoch))`` capped at 2000
@@ -67,6 +78,18 @@ unless given, so small training sets still get about 5,000 Adam steps.
 ``init="teacher"`` starts the student at the teacher's weights (a warm
 start from :meth:`TeacherDataset.to_estimator`): whether it stays there
 is a question of optimisation, not of identifiability.
+
+Training, ``protocol="converged"``: full-batch L-BFGS to tolerance
+(:func:`protocol_params`: ``solver="lbfgs"``, ``n_init=3`` restarts keeping
+the lowest training loss, ``tol=1e-6``, at most 500 epochs of up to 20
+L-BFGS iterations unless ``max_epochs`` is given); ``lr``, ``batch_size``
+and ``early_stopping`` do not apply (L-BFGS takes a line-searched step on
+all the training samples). When the student converges above the
+teacher's training loss, a student started at the teacher is trained the
+same way (its training gap decides between "optimisation shortfall" and
+"no fit"); when it reaches the teacher's level, :data:`N_RESTARTS` more
+students are fitted from other starts (``n_init=1`` each) and scored
+against the teacher and against each other.
 
 Constraints on the internals (the estimators' objective-level options;
 all off by default, which gives exactly the cells of before they
@@ -91,26 +114,32 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
 
-from sklearn_binn import (
-    BINNClassifier,
-    BINNRegressor,
-    BINNSurvival,
-    PathwayMask,
-    TeacherDataset,
-    chance_level,
-    identifiability_diagnostic,
-    output_fit,
-    recovery_report,
+from .._classifier import BINNClassifier
+from .._diagnostic import identifiability_diagnostic
+from .._identifiability import chance_level, output_fit, recovery_report
+from .._mask import PathwayMask
+from .._regressor import BINNRegressor
+from .._survival import BINNSurvival
+from .._teacher import TeacherDataset
+from ..datasets import load_reactome, make_pathway_mask
+from ._protocols import PROTOCOLS, convergence_evidence, protocol_params
+from ._verdicts import (
+    RECOVERY_THRESHOLD,
+    TEACHER_LEVEL,
+    cell_verdict,
+    restart_agreement,
+    training_gap,
 )
-from sklearn_binn.datasets import load_reactome, make_pathway_mask
 
 __all__ = [
     "ALL_KEY_COLUMNS",
@@ -118,6 +147,7 @@ __all__ = [
     "CONSTRAINT_COLUMNS",
     "HIERARCHIES",
     "KEY_COLUMNS",
+    "N_RESTARTS",
     "REFERENCES",
     "TASKS",
     "build_mask",
@@ -132,6 +162,7 @@ __all__ = [
     "supervised_nodes",
     "teacher_sign_table",
     "cell_means",
+    "judge_student",
     "task_metric",
 ]
 
@@ -161,6 +192,7 @@ CELL_DEFAULTS = {
     "dropout": 0.0,
     "early_stopping": True,
     "init": "default",
+    "protocol": "practice",
     "max_epochs": None,
     "n_test": 2000,
     "n_chance_draws": 10,
@@ -172,6 +204,8 @@ CELL_DEFAULTS = {
 #: The constraint parameters: added after the first studies ran, so CSVs
 #: written before lack them; a missing or empty value means the default.
 CONSTRAINT_COLUMNS = ["edge_l1", "sign_constraint", "supervised_fraction"]
+# key columns that CSVs written before they existed lack (read back as the default)
+_LATE_COLUMNS = [*CONSTRAINT_COLUMNS, "protocol"]
 #: The columns that identify a cell in a study's CSV (every parameter but
 #: the constraints, which are keys only where a CSV has them: see
 #: :func:`key_text`). Studies that never set a constraint keep resuming their
@@ -189,7 +223,10 @@ MIN_STEPS = 5000
 MIN_EPOCHS, MAX_EPOCHS = 200, 2000
 MIN_TRAIN = 20
 #: A node counts as recovered at a score of at least this (``*_frac_recovered``).
-RECOVERED = 0.9
+RECOVERED = RECOVERY_THRESHOLD
+#: Students refitted from other starts in a cell whose student reaches the
+#: teacher's training loss (uniqueness of exact fits).
+N_RESTARTS = 2
 #: Fraction of the training samples whose supervised node targets are given.
 SUPERVISED_SAMPLES = 0.5
 _CLASSIFICATION_NOISELESS_SCALE = 4.0
@@ -262,6 +299,7 @@ def make_cell(**params):
     _choice(cell, "activation", ACTIVATIONS)
     _choice(cell, "input_model", INPUT_MODELS)
     _choice(cell, "init", INITS)
+    _choice(cell, "protocol", PROTOCOLS)
     _choice(cell, "sign_constraint", SIGN_CONSTRAINTS)
     _number(cell, "edge_l1", 0)
     _number(cell, "supervised_fraction", 0)
@@ -324,7 +362,9 @@ def reactome_branch(roots=REACTOME_BRANCH, n_levels=FULL_DEPTH):
 
     Keeps the given top-level pathways, every pathway below them, and the
     genes of those pathways; edges to pathways outside the branches are
-    dropped.
+    dropped.  The hierarchy is Reactome's layered chain with pass-through
+    copies (``load_reactome(copies=True)``), every layer reading only the
+    one below.
 
     Parameters
     ----------
@@ -348,8 +388,9 @@ def reactome_branch(roots=REACTOME_BRANCH, n_levels=FULL_DEPTH):
 @lru_cache(maxsize=8)
 def _reactome_branch(roots, n_levels):
     # UniProt accessions, as when the committed results were measured (the
-    # symbol-keyed mask merges a few genes with two UniProt entries)
-    full = load_reactome(n_levels=n_levels, gene_ids="uniprot")
+    # symbol-keyed mask merges a few genes with two UniProt entries), and
+    # P-NET's chain with pass-through copies, as then (the code walks a chain)
+    full = load_reactome(n_levels=n_levels, gene_ids="uniprot", copies=True)
     top = list(full.node_names[-1])
     unknown = [r for r in roots if r not in top]
     if unknown or not roots:
@@ -549,6 +590,8 @@ def _n_train(cell, mask):
 def _max_epochs(cell, n_train):
     if cell["max_epochs"] is not None:
         return int(cell["max_epochs"])
+    if cell["protocol"] == "converged":
+        return protocol_params("converged")["max_epochs"]
     n_fit = n_train - math.ceil(0.1 * n_train) if cell["early_stopping"] else n_train
     batches = max(1, math.ceil(n_fit / BATCH_SIZE))
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(MIN_STEPS / batches))))
@@ -562,9 +605,11 @@ def _student_params(cell, max_epochs, random_state, teacher=None):
         "max_epochs": max_epochs,
         "random_state": random_state,
     }
+    if cell["protocol"] == "converged":
+        params.update(protocol_params("converged", max_epochs=max_epochs))
     if cell["weight_decay"]:
         params["optimizer__weight_decay"] = float(cell["weight_decay"])
-    if not cell["early_stopping"]:
+    if not cell["early_stopping"] and cell["protocol"] == "practice":
         params.update(n_iter_no_change=None, train_split=None)
     if cell["edge_l1"]:
         params["edge_l1"] = float(cell["edge_l1"])
@@ -726,11 +771,128 @@ def _fit_student(cell, teacher, X, y, params, targets=None):
     else:
         student = estimator
     start = time.perf_counter()
-    if targets is None:
-        student.fit(X, y)
-    else:
-        student.fit(X, y, pathway_targets=targets)
+    _fit_quietly(student, X, y, targets)
     return student, untrained, estimator, time.perf_counter() - start
+
+
+def _fit_quietly(estimator, X, y, targets=None):
+    """Fit without sklearn's ConvergenceWarning: the rows record ``converged`` instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if targets is None:
+            return estimator.fit(X, y)
+        return estimator.fit(X, y, pathway_targets=targets)
+
+
+def _task_loss(estimator, teacher, X, y):
+    """The task loss of an estimator on ``(X, y)`` (no penalties), and the teacher's."""
+    fit = output_fit(estimator, teacher, X, y)
+    return fit["student_loss"], fit["teacher_loss"]
+
+
+def judge_student(student, teacher, X, y, X_test, params, *, untrained=None, targets=None,
+                  n_restarts=N_RESTARTS):
+    """A trained student's convergence evidence, the controls its verdict needs, and the verdict.
+
+    Reads :func:`convergence_evidence` off the student and its
+    :func:`training_gap` on ``(X, y)``. A converged student above the
+    teacher's level (:data:`TEACHER_LEVEL`) gets its control: a student
+    started at the teacher (``teacher.to_estimator(**params)``, warm start)
+    trained on the same data the same way. A converged student at the
+    teacher's level gets ``n_restarts`` more students fitted from other
+    starts (``random_state + 7919 k``, ``n_init=1``); those that converge
+    to the teacher's level too are scored against the teacher and against
+    each other (:func:`restart_agreement`). Then :func:`cell_verdict`.
+
+    Parameters
+    ----------
+    student : fitted BINN estimator
+        Trained on ``(X, y)`` from ``params``.
+    teacher : TeacherDataset
+    X, y : the training data
+    X_test : array-like
+        Held-out samples for scoring the internals.
+    params : dict
+        The student's estimator parameters (not the architecture, which is
+        the teacher's), with ``random_state``.
+    untrained : fitted BINN estimator, default=None
+        The untrained student (fitted for zero epochs) whose training loss
+        is the start of the training gap; default one built from
+        ``params``.
+    targets : pandas.DataFrame, default=None
+        ``pathway_targets`` the student was fitted with.
+    n_restarts : int, default=N_RESTARTS
+
+    Returns
+    -------
+    judged : dict
+        ``converged``, ``n_iter``, ``final_rel_loss_change``, ``grad_norm``,
+        ``train_loss``, ``teacher_train_loss``, ``train_gap``,
+        ``teacher_start_train_gap`` (NaN when not run), ``n_restarts``,
+        ``n_restarts_teacher_level`` and ``verdict``.
+    agreement : pandas.DataFrame or None
+        :func:`restart_agreement` of the teacher-level students, indexed by
+        layer; None when no restarts ran.
+
+    Examples
+    --------
+    >>> from sklearn_binn import BINNRegressor, TeacherDataset
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> teacher = TeacherDataset(make_pathway_mask(12, depth=1, random_state=0),
+    ...                          random_state=0)
+    >>> X, y = teacher.sample(100, random_state=0)
+    >>> X_test, _ = teacher.sample(100, random_state=1)
+    >>> params = {"max_epochs": 2, "random_state": 0}
+    >>> import warnings
+    >>> with warnings.catch_warnings():  # a 2-epoch budget: sklearn's ConvergenceWarning
+    ...     warnings.simplefilter("ignore")
+    ...     student = BINNRegressor(teacher.mask, **params).fit(X, y)
+    >>> judged, agreement = judge_student(student, teacher, X, y, X_test, params)
+    >>> judged["converged"], judged["verdict"], agreement is None
+    (False, 'optimisation shortfall', True)
+    """
+    template = _ESTIMATORS[teacher.task](teacher.mask, activation=teacher.activation, **params)
+    if untrained is None:
+        untrained = clone(template).set_params(max_epochs=0).fit(X, y)
+    start_loss = _task_loss(untrained, teacher, X, y)[0]
+    evidence = convergence_evidence(student, X, y)
+    loss, teacher_loss = _task_loss(student, teacher, X, y)
+    gap = training_gap(loss, teacher_loss, start_loss)
+    out = {**evidence, "train_loss": loss, "teacher_train_loss": teacher_loss, "train_gap": gap,
+           "teacher_start_train_gap": np.nan, "n_restarts": 0, "n_restarts_teacher_level": 0}
+    agreement = None
+    teacher_start_gap = None
+    if evidence["converged"] and gap > TEACHER_LEVEL:
+        control = teacher.to_estimator(**params).set_params(warm_start=True)
+        _fit_quietly(control, X, y, targets)
+        teacher_start_gap = training_gap(_task_loss(control, teacher, X, y)[0], teacher_loss,
+                                         start_loss)
+        out["teacher_start_train_gap"] = teacher_start_gap
+    elif evidence["converged"]:
+        level = [student]
+        for k in range(1, int(n_restarts) + 1):
+            restart = clone(template).set_params(
+                random_state=int(params.get("random_state") or 0) + 7919 * k, n_init=1)
+            _fit_quietly(restart, X, y, targets)
+            out["n_restarts"] += 1
+            restart_gap = training_gap(_task_loss(restart, teacher, X, y)[0], teacher_loss,
+                                       start_loss)
+            if restart.converged_ and not restart_gap > TEACHER_LEVEL:
+                level.append(restart)
+        out["n_restarts_teacher_level"] = len(level) - 1
+        agreement = restart_agreement(level, teacher, X_test).set_index("layer")
+    if agreement is not None:
+        internals = float(agreement[["weight_vs_teacher_min",
+                                     "activation_vs_teacher_min"]].min().min())
+    else:
+        layers = recovery_report(student, teacher, X_test).layers
+        internals = float(layers[["weight_recovery", "activation_recovery"]].min().min())
+    out["verdict"] = cell_verdict(evidence["converged"], gap, internals, teacher_start_gap)
+    return out, agreement
+
+
+_AGREEMENT = ("weight_vs_teacher_min", "activation_vs_teacher_min", "weight_pairwise_min",
+              "weight_pairwise_mean", "activation_pairwise_min", "activation_pairwise_mean")
 
 
 def run_cell(cell, diagnose=False):
@@ -777,7 +939,27 @@ def run_cell(cell, diagnose=False):
         ``train_excess_loss`` (the same on the training sample); and per
         cell ``n_genes_used``, ``n_edges``, ``n_train_used``,
         ``samples_per_edge_used``, ``max_epochs_used``, ``epochs``,
-        ``stopped_early``, ``fit_time_s``.
+        ``stopped_early``, ``fit_time_s`` (the student's fit),
+        ``cell_time_s`` (the whole cell: data, fits, controls, restarts,
+        scoring; wall clock); the student's convergence
+        evidence and the cell's verdict (the same on every row of the
+        cell): ``protocol``, ``converged``, ``n_iter``,
+        ``final_rel_loss_change``, ``grad_norm``
+        (:func:`convergence_evidence`), ``train_loss`` and
+        ``teacher_train_loss`` (task loss on the training samples),
+        ``train_gap`` (:func:`training_gap`), ``teacher_start_train_gap``
+        (that of a student started at the teacher and trained the same
+        way; run only when a converged student is above the teacher's
+        level, else NaN), ``n_restarts`` and ``n_restarts_teacher_level``
+        (students refitted from other starts, run only when a converged
+        student reaches the teacher's level, and how many of them reached
+        it too), ``verdict`` (:func:`cell_verdict`); on student rows
+        ``restarts_weight_vs_teacher_min``,
+        ``restarts_activation_vs_teacher_min``,
+        ``restarts_weight_pairwise_min``, ``restarts_weight_pairwise_mean``,
+        ``restarts_activation_pairwise_min``,
+        ``restarts_activation_pairwise_mean`` (:func:`restart_agreement` of
+        the teacher-level students; NaN where no restarts ran).
 
     Examples
     --------
@@ -787,6 +969,7 @@ def run_cell(cell, diagnose=False):
     ...  for r in rows][0]
     ('teacher', 0, 1.0)
     """
+    began = time.perf_counter()
     cell = make_cell(**cell)
     seeds = _seeds(cell["seed"])
     mask = build_mask(cell)
@@ -815,6 +998,9 @@ def run_cell(cell, diagnose=False):
         "stopped_early": len(student.history_) < max_epochs,
         "fit_time_s": fit_time,
     }
+    judged, agreement = judge_student(student, teacher, X, y, X_test, params,
+                                      untrained=untrained, targets=targets)
+    per_cell.update(protocol=cell["protocol"], **judged)
     reports = {"teacher": recovery_report(reference, teacher, X_test),
                "student": recovery_report(student, teacher, X_test)}
     diagnoses = {}
@@ -835,9 +1021,15 @@ def run_cell(cell, diagnose=False):
         split = _split_rows(nodes, columns, supervised) if supervised else {}
         diagnosis = diagnoses.get(name, {})
         for row in layer_rows:
+            restarts = {f"restarts_{c}": (float(agreement.loc[row["layer"], c])
+                                          if agreement is not None and name == "student"
+                                          else np.nan) for c in _AGREEMENT}
             rows.append({"reference": name, **row, **split.get(row["layer"], {}),
                          **diagnosis.get(row["layer"], {}), **output,
-                         **per_cell})
+                         **per_cell, **restarts})
+    elapsed = time.perf_counter() - began
+    for row in rows:
+        row["cell_time_s"] = elapsed
     return rows
 
 
@@ -867,8 +1059,10 @@ def recovery_table(table, by=None):
         ``{target}_frac_recovered``; then the student's
         output fit (``output_corr2``, ``r2_vs_teacher``, ``excess_loss``, ...), the teacher's
         task metric (``teacher_r2``, ``teacher_accuracy``, ``teacher_auc``,
-        ``teacher_cindex``: the ceiling) and the cell columns ``n_edges``,
-        ``n_train_used``, ``epochs``, ``fit_time_s``.
+        ``teacher_cindex``: the ceiling), the cell columns ``n_edges``,
+        ``n_train_used``, ``epochs``, ``fit_time_s`` and, where the rows
+        have them, the student's convergence evidence, the verdict and the
+        restarts' agreement (see :func:`run_cell`).
 
     Examples
     --------
@@ -907,10 +1101,18 @@ def recovery_table(table, by=None):
             out[f"teacher_{column}"] = teacher[column].reindex(out.index)
             out[f"chance_{column}"] = chance[column].reindex(out.index)
     for column in ("n_nodes", "mean_inputs", "n_edges", "n_train_used", "samples_per_edge_used",
-                   "epochs", "stopped_early", "fit_time_s"):
+                   "epochs", "stopped_early", "fit_time_s", "cell_time_s", *_JUDGED):
         if column in student:
             out[column] = student[column]
     return out.reset_index()
+
+
+# the per-cell columns of the student's convergence and the cell's verdict
+_JUDGED = ("converged", "n_iter", "final_rel_loss_change", "grad_norm", "train_gap",
+           "teacher_start_train_gap", "n_restarts", "n_restarts_teacher_level", "verdict",
+           "restarts_weight_vs_teacher_min", "restarts_activation_vs_teacher_min",
+           "restarts_weight_pairwise_min", "restarts_weight_pairwise_mean",
+           "restarts_activation_pairwise_min", "restarts_activation_pairwise_mean")
 
 
 def task_metric(wide):
@@ -973,7 +1175,7 @@ def _fill_constraints(frame, only_present=False):
     rows: both mean the default (no constraint).
     """
     frame = frame.copy()
-    for column in CONSTRAINT_COLUMNS:
+    for column in _LATE_COLUMNS:
         default = CELL_DEFAULTS[column]
         if column not in frame.columns:
             if not only_present:

@@ -1,0 +1,113 @@
+"""The teacher–student page's tables are its committed CSVs, and those regenerate from the rows.
+
+``docs/teacher_student.rst`` includes every table from a CSV under
+``docs/_static`` (``.. csv-table:: :file:``). The summary CSVs were written by
+``benchmarks/teacher_student.py`` from its rows, and the rows are committed
+beside them: recomputing the summaries from the committed rows must give the
+committed tables, number for number.
+"""
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+STATIC = DOCS / "_static"
+PAGE = DOCS / "teacher_student.rst"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import teacher_student  # noqa: E402
+from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa: E402
+
+PROTOCOLS = ("practice", "converged")
+
+
+def table_files(page):
+    """The ``:file:`` of every ``csv-table`` of a page, resolved from the page's folder."""
+    text = page.read_text()
+    return [(page.parent / f).resolve() for f in
+            re.findall(r"\.\. csv-table::[^\n]*\n(?:[ \t]+:[^\n]*\n)*?[ \t]+:file:\s*(\S+)", text)]
+
+
+def _rows(protocol, run="quick"):
+    return pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_rows.csv")
+
+
+def test_the_page_takes_its_tables_from_csv_files_that_exist():
+    files = table_files(PAGE)
+    assert len(files) >= 4
+    missing = [str(f) for f in files if not f.exists()]
+    assert missing == []
+
+
+def test_the_page_has_no_hand_typed_table():
+    text = PAGE.read_text()
+    assert ".. list-table::" not in text
+    assert not re.search(r"^\s*=+\s+=+", text, flags=re.M), "a simple table typed by hand"
+
+
+def _assert_same(computed, committed):
+    assert list(computed.columns) == list(committed.columns)
+    assert len(computed) == len(committed)
+    for column in committed.columns:
+        left, right = computed[column], committed[column]
+        if pd.api.types.is_numeric_dtype(right) and pd.api.types.is_numeric_dtype(left):
+            # the CSVs are written with %.4g
+            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float),
+                                       rtol=6e-4, atol=1e-12, err_msg=column)
+        else:
+            assert left.astype(str).tolist() == right.astype(str).tolist(), column
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_summary_tables_regenerate_from_the_committed_rows(protocol):
+    wide = task_metric(recovery_table(_rows(protocol)))
+    tables = teacher_student.summary_tables(wide)
+    for name, key in (("verdicts", "verdicts"), ("by_layer", "by layer")):
+        committed = pd.read_csv(STATIC / f"teacher_student_quick_{protocol}_{name}.csv")
+        _assert_same(tables[key], committed)
+
+
+@pytest.mark.parametrize("run", ["quick", "timing"])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_per_cell_and_run_time_tables_regenerate_from_the_committed_rows(protocol, run):
+    wide = recovery_table(_rows(protocol, run))
+    committed = pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_cells.csv")
+    _assert_same(pd.read_csv(io.StringIO(teacher_student.cell_brief(wide).to_csv(
+        index=False, float_format="%.3g"))), committed)
+    times = pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_run_time.csv")
+    computed = teacher_student.run_time_table(wide, times["command"].iloc[0].split()[2:])
+    _assert_same(computed, times)
+
+
+@pytest.mark.parametrize("run", ["quick", "timing"])
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_the_committed_rows_are_of_one_protocol_and_carry_the_evidence(protocol, run):
+    rows = _rows(protocol, run)
+    assert set(rows["protocol"]) == {protocol}
+    for column in ("converged", "n_iter", "final_rel_loss_change", "grad_norm", "train_gap",
+                   "verdict", "cell_time_s"):
+        assert rows[column].notna().all(), column
+
+
+def test_the_regime_map_summaries_regenerate_from_the_committed_rows():
+    import regime_map
+
+    args = regime_map.build_arg_parser().parse_args(["--quick", "--protocol", "converged"])
+    cells, membership = regime_map.make_grid(args)
+    rows = pd.read_csv(STATIC / "regime_map_quick_converged_rows.csv")
+    wide = task_metric(recovery_table(select_cells(rows, cells)))
+    table = regime_map.sweep_table(wide, membership)
+    for task in ("classification", "regression", "survival"):
+        committed = pd.read_csv(STATIC / f"regime_map_quick_converged_{task}.csv")
+        computed = pd.read_csv(io.StringIO(regime_map.task_summary(table, task).to_csv(
+            index=False, float_format="%.3f")))
+        _assert_same(computed, committed)
+    files = table_files(DOCS / "regime_map.rst")
+    assert [f for f in files if not f.exists()] == []
