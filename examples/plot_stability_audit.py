@@ -124,6 +124,7 @@ for a, b in [(0, 1), (0, 2)]:
 
 ax = plot_importance(readings["integrated_gradients"], top=12)
 ax.set_title("Module importance of one fitted BINN")
+ax.figure.tight_layout()
 
 # %%
 # The top attributed probes, modules and groups, and the learned edges
