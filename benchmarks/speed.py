@@ -35,13 +35,25 @@ What it measures, in one run, on the same masks, data and optimiser:
     full batch: one epoch of ``BINNRegressor``, of a hand-written torch loop
     on the same ``BINNModule`` and of scikit-learn's
     ``MLPRegressor(hidden_layer_sizes=(20, 6))``, the first two with each
-    kernel (dense, csr, auto);
+    kernel (dense, csr, auto); besides, with the "auto" kernel, the
+    estimator with a callback that listens to batches (which brings back
+    skorch's per-batch loop: the estimators' path before the batch loop was
+    trimmed) and both the estimator and the torch loop with
+    ``Adam(fused=True)``; and the torch loop on a dense ``nn.Linear`` MLP of
+    the same widths (what eager PyTorch costs on MLPRegressor's network);
 (j) peer layers on the gene layer of (a) at 1,000 to 20,000 genes, forward
     + backward, batch 128, sample-major input: ``SparseLinear`` with each
     kernel, the dense-masked layer and ``PackedLinear`` (gather + ``index_add``) of the
     PyPI package ``kpnn2`` 0.3.0, installed with ``--no-deps`` into
     ``<out>/cache/kpnn2-0.3.0`` like binn; when it cannot be installed the
     table says why.
+
+(k) the whole human Reactome, all 12 levels (``load_reactome``), 10,000
+    samples, 50 epochs of ``BINNRegressor`` (Adam, batch 128), 2 threads:
+    P-NET's chain with pass-through copies (``copies=True``, 19,227 nodes)
+    against the skip-level mask (one node per pathway, 2,705 nodes), whole
+    fits interleaved; the copies' 50-epoch time is extrapolated from 5
+    epochs (labelled in the table). Target: skip edges under 30 s.
 
 Parts (a)-(g) run with 1 and with 2 torch threads; a time there is the best
 of several repeats (as ``timeit`` recommends: on a machine shared with other
@@ -59,6 +71,7 @@ How to run (from the repository root)::
                                             # network with binn's code: 3-5 min)
     python benchmarks/speed.py --no-binn    # skip the binn comparison
     python benchmarks/speed.py --parts kernels,small   # only parts (h) and (i)
+    python benchmarks/speed.py --parts reactome        # only part (k), ~15 min
     python benchmarks/speed.py --docs-tables docs/_static  # refresh the docs' tables
 
 Results go to ``./speed`` (``--out``): ``speed.csv`` (``speed_quick.csv``
@@ -96,6 +109,7 @@ import sys
 import tempfile
 import time
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,10 +119,11 @@ import torch
 import torch.nn.functional as F
 from _common import build_parser, headless_pyplot, open_log, print_summary, run_cells
 from skorch.callbacks import Callback
+from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from sklearn_binn import BINNClassifier, BINNRegressor, PathwayMask
-from sklearn_binn.datasets import make_pathway_mask
+from sklearn_binn.datasets import load_reactome, make_pathway_mask
 from sklearn_binn.modules import ACTIVATIONS, BINNModule, DenseMaskedLinear, SparseLinear
 
 BATCH = 128
@@ -769,13 +784,25 @@ def make_small_cells(quick):
     return [{"batch": b, "threads": 1} for b in (128, SMALL_SAMPLES)]
 
 
-def _torch_loop(mask, X, y, batch, kernel):
-    """One epoch of a hand-written torch loop on a BINNModule: shuffled slices, Adam, MSE."""
+class _BatchListener(Callback):
+    """A callback that hears every batch (and does nothing): skorch's per-batch loop runs."""
+
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+def _torch_loop(mask, X, y, batch, kernel, fused=False, module=None):
+    """One epoch of a hand-written torch loop on a BINNModule: shuffled slices, Adam, MSE.
+
+    ``module`` replaces the BINNModule (the dense MLP of the same widths);
+    ``fused`` uses ``Adam(fused=True)``.
+    """
     torch.manual_seed(0)
-    module = BINNModule(mask)
-    for layer in module.pathway_layers:
-        layer.kernel = kernel
-    optimizer = torch.optim.Adam(module.parameters(), lr=LR)
+    if module is None:
+        module = BINNModule(mask)
+        for layer in module.pathway_layers:
+            layer.kernel = kernel
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=fused)
     gen = torch.Generator().manual_seed(1)
 
     def epoch():
@@ -790,14 +817,26 @@ def _torch_loop(mask, X, y, batch, kernel):
     return epoch
 
 
-def _estimator_epoch(mask, X, y, batch, kernel):
+def _torch_mlp(widths):
+    """The dense network of MLPRegressor's shape in torch: Linear and tanh layers."""
+    layers, width = [], SMALL_GENES
+    for size in widths:
+        layers += [nn.Linear(width, size), nn.Tanh()]
+        width = size
+    return nn.Sequential(*layers, nn.Linear(width, 1))
+
+
+def _estimator_epoch(mask, X, y, batch, kernel, callbacks=(), **params):
     """BINNRegressor fitting two epochs; returns the second epoch's time from its history."""
     X_np, y_np = X.numpy(), y.numpy()
 
     def epoch():
         reg = BINNRegressor(mask, max_epochs=2, batch_size=batch, lr=LR, train_split=None,
-                            random_state=0, callbacks=[("kernel", _KernelChoice(kernel))])
-        reg.fit(X_np, y_np)
+                            random_state=0,
+                            callbacks=[("kernel", _KernelChoice(kernel)), *callbacks], **params)
+        with warnings.catch_warnings():  # two epochs do not converge, by design
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg.fit(X_np, y_np)
         return float(reg.history_[-1, "dur"])
 
     return epoch
@@ -819,13 +858,22 @@ def measure_small(cell, quick):
 
     mask, X, y = small_data()
     batch = cell["batch"]
+    widths = [layer.shape[1] for layer in mask.layers]
     steps = {("sklearn MLPRegressor", "-"): _sklearn_epoch(X, y, batch)}
     for kernel in ("dense", "csr", "auto"):
         steps[("torch loop", kernel)] = _torch_loop(mask, X, y, batch, kernel)
         steps[("BINNRegressor", kernel)] = _estimator_epoch(mask, X, y, batch, kernel)
+    # skorch's per-batch loop, which any callback listening to batches brings back
+    steps[("BINNRegressor + batch callback", "auto")] = _estimator_epoch(
+        mask, X, y, batch, "auto", callbacks=[("listener", _BatchListener())])
+    steps[("BINNRegressor, Adam(fused=True)", "auto")] = _estimator_epoch(
+        mask, X, y, batch, "auto", optimizer__fused=True)
+    steps[("torch loop, Adam(fused=True)", "auto")] = _torch_loop(
+        mask, X, y, batch, "auto", fused=True)
+    steps[("torch loop, dense MLP (nn.Linear)", "-")] = _torch_loop(
+        mask, X, y, batch, None, module=_torch_mlp(widths))
     with threadpool_limits(limits=cell["threads"]):
-        times = interleaved(steps, 3 if quick else 9, 0.0 if quick else 5.0)
-    widths = [layer.shape[1] for layer in mask.layers]
+        times = interleaved(steps, 3 if quick else 15, 0.0 if quick else 20.0)
     return [{"impl": impl, "kernel": kernel, "network": "-".join(map(str, [SMALL_GENES, *widths])),
              "n_edges": int(sum(layer.nnz for layer in mask.layers)), **spread(times[impl, kernel])}
             for impl, kernel in steps]
@@ -1199,7 +1247,120 @@ def plot_scaling(series, path):
     plt.close(fig)
 
 
-PARTS = ("layers", "kernels", "small", "peers")
+# ----------------------------------------- (k) the whole Reactome: copies or skips
+REACTOME_SAMPLES = 10_000
+REACTOME_EPOCHS = 50
+REACTOME_THREADS = 2
+
+
+def make_reactome_cells(quick, threads=REACTOME_THREADS):
+    """(k): one cell, both constructions of the whole human Reactome side by side."""
+    return [{"n_samples": 1_000 if quick else REACTOME_SAMPLES, "threads": threads}]
+
+
+def _reactome_fit(mask, X, y, epochs):
+    """A BINNRegressor fit of ``epochs`` epochs (defaults: Adam, batch 128, no split);
+    returns its wall time and keeps the timed fits' per-epoch durations and process
+    CPU times. The first call, the untimed warm-up of :func:`interleaved`, fits one
+    epoch only."""
+    durations, calls, cpu = [], [], []
+
+    def fit():
+        warm_up = not calls
+        calls.append(1)
+        reg = BINNRegressor(mask, max_epochs=1 if warm_up else epochs, train_split=None,
+                            random_state=0)
+        begin, begin_cpu = time.perf_counter(), time.process_time()
+        with warnings.catch_warnings():  # a fixed epoch budget, by design
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg.fit(X, y)
+        seconds = time.perf_counter() - begin
+        if not warm_up:
+            cpu.append(time.process_time() - begin_cpu)
+            durations.extend(float(d) for d in reg.history_[:, "dur"])
+        return seconds
+
+    return fit, durations, cpu
+
+
+def measure_reactome(cell, quick):
+    """(k): the whole human Reactome (all 12 levels), copies against skip edges.
+
+    ``load_reactome(copies=True)`` (P-NET's chain, 19,227 nodes) against
+    ``load_reactome()`` (skip-level, one node per pathway, 2,705 nodes):
+    whole ``BINNRegressor`` fits on the same data, interleaved. The skip
+    network is fitted for all ``REACTOME_EPOCHS`` epochs; the copies network,
+    whose fit is slower, for ``REACTOME_EPOCHS / 10`` epochs, and its
+    50-epoch time is extrapolated from its median epoch (column
+    ``extrapolated``). Two interleaved rounds after a one-epoch warm-up of
+    each. ``--quick``: 1,000 samples, 2 and 1 epochs.
+    """
+    from threadpoolctl import threadpool_limits
+
+    gen = torch.Generator().manual_seed(0)
+    masks = {"skip edges": load_reactome(), "copies": load_reactome(copies=True)}
+    n_genes = masks["skip edges"].n_features
+    X = torch.randn(cell["n_samples"], n_genes, generator=gen).numpy()
+    y = (X[:, :50].sum(axis=1) / 7.0).astype(np.float32)
+    epochs = {"skip edges": 2 if quick else REACTOME_EPOCHS,
+              "copies": 1 if quick else REACTOME_EPOCHS // 10}
+    fits = {name: _reactome_fit(mask, X, y, epochs[name]) for name, mask in masks.items()}
+    with threadpool_limits(limits=cell["threads"]):
+        times = interleaved({name: fit for name, (fit, _, _) in fits.items()}, 2, 0.0)
+    rows = []
+    for name, mask in masks.items():
+        per_epoch = np.array(fits[name][1])  # every epoch of the timed fits
+        module = BINNModule(mask)
+        fit_s = spread(times[name], scale=1.0)
+        epoch_median = float(np.median(per_epoch))
+        full = epochs[name] == REACTOME_EPOCHS
+        rows.append({
+            "impl": name, "n_nodes": int(sum(mask.layer_sizes)), "depth": mask.depth,
+            "n_edges": mask.n_edges,
+            "n_parameters": int(sum(p.numel() for p in module.parameters())),
+            "epochs": epochs[name], "fit_median_s": fit_s["median_ms"],
+            "fit_q25_s": fit_s["q25_ms"], "fit_q75_s": fit_s["q75_ms"],
+            "repeats": fit_s["repeats"], "epoch_median_s": epoch_median,
+            "epoch_q25_s": float(np.percentile(per_epoch, 25)),
+            "epoch_q75_s": float(np.percentile(per_epoch, 75)),
+            "fit_50_epochs_s": fit_s["median_ms"] if full else REACTOME_EPOCHS * epoch_median,
+            # process CPU time: the work itself, whatever other jobs load the machine
+            # (with one thread; with two it adds both threads' time)
+            "fit_cpu_median_s": float(np.median(fits[name][2])),
+            "cpu_50_epochs_s": float(np.median(fits[name][2])) * REACTOME_EPOCHS / epochs[name],
+            "extrapolated": not full,
+        })
+    return rows
+
+
+def summarise_reactome(table):
+    """(k): the whole Reactome, 50 epochs, copies against skip edges."""
+    table = _numeric(table)
+    rows = []
+    for _, row in table.iterrows():
+        same = table[(table["n_samples"] == row["n_samples"])
+                     & (table["threads"] == row["threads"])]
+        skip = same.loc[same["impl"] == "skip edges", "fit_50_epochs_s"].iloc[0]
+        skip_cpu = same.loc[same["impl"] == "skip edges", "cpu_50_epochs_s"].iloc[0]
+        rows.append({
+            "samples": int(row["n_samples"]), "threads": int(row["threads"]),
+            "network": row["impl"],
+            "nodes": int(row["n_nodes"]), "edges": int(row["n_edges"]),
+            "parameters": int(row["n_parameters"]),
+            "epoch s": f"{row['epoch_median_s']:.2f} [{row['epoch_q25_s']:.2f}, "
+                       f"{row['epoch_q75_s']:.2f}]",
+            "fit s (epochs fitted)": f"{row['fit_median_s']:.1f} [{row['fit_q25_s']:.1f}, "
+                                     f"{row['fit_q75_s']:.1f}] ({int(row['epochs'])})",
+            "50 epochs s": round(float(row["fit_50_epochs_s"]), 1),
+            "50 epochs CPU s": round(float(row["cpu_50_epochs_s"]), 1),
+            "extrapolated": bool(row["extrapolated"] in (True, "True")),
+            "/ skip edges": round(float(row["fit_50_epochs_s"]) / skip, 2),
+            "CPU / skip edges": round(float(row["cpu_50_epochs_s"]) / skip_cpu, 2),
+        })
+    return pd.DataFrame(rows)
+
+
+PARTS = ("layers", "kernels", "small", "peers", "reactome")
 
 
 def parse_args(argv=None):
@@ -1215,6 +1376,10 @@ def parse_args(argv=None):
                         help="also write the tables that docs/speed.rst includes "
                              "(speed_kernels.csv, speed_small.csv, speed_peers.csv) into DIR, "
                              "e.g. docs/_static")
+    parser.add_argument("--reactome-threads", type=int, default=REACTOME_THREADS, metavar="N",
+                        help="torch threads of part (k), the whole Reactome (default: "
+                             f"{REACTOME_THREADS}; on a machine loaded by other jobs two "
+                             "threads wait on each other, and 1 measures the work)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--build-binn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1260,6 +1425,7 @@ def main(argv=None):
     log.info("speed benchmark: torch %s, python %s, %s, %d CPUs, quick=%s, parts=%s",
              torch.__version__, platform.python_version(), platform.platform(),
              os.cpu_count(), args.quick, args.parts)
+    log.info("load average (1, 5, 15 min) at the start: %.1f, %.1f, %.1f", *os.getloadavg())
     sections, docs = {}, {}
     if "layers" in args.parts:
         binn_inputs, binn_reason = prepare_binn(args, log)
@@ -1296,12 +1462,23 @@ def main(argv=None):
         title = (f"(j) Peer layers, gene layer, forward + backward, batch {BATCH}, 1 thread "
                  "(median [quartiles], ms)")
         sections[title] = docs["peers"] if reason is None else f"{reason}\n{docs['peers']}"
+    if "reactome" in args.parts:
+        suffix = "_quick" if args.quick else ""
+        table = run_cells(make_reactome_cells(args.quick, args.reactome_threads),
+                          functools.partial(measure_reactome, quick=args.quick),
+                          args.out / f"speed_reactome{suffix}.csv", ["n_samples", "threads"],
+                          n_jobs=1, backend=args.backend, desc="reactome",
+                          scheduler=args.scheduler, torch_threads=args.reactome_threads)
+        docs["reactome"] = summarise_reactome(table)
+        sections[f"(k) Whole human Reactome, {REACTOME_EPOCHS} epochs of BINNRegressor: "
+                 "P-NET copies against skip edges (median [quartiles])"] = docs["reactome"]
     for name, frame in docs.items():
         suffix = "_quick" if args.quick else ""
         frame.to_csv(args.out / f"table_{name}{suffix}.csv", index=False)
         if args.docs_tables is not None:
             args.docs_tables.mkdir(parents=True, exist_ok=True)
             frame.to_csv(args.docs_tables / f"speed_{name}.csv", index=False)
+    log.info("load average (1, 5, 15 min) at the end: %.1f, %.1f, %.1f", *os.getloadavg())
     print_summary(sections, out_dir=args.out)
     return 0
 
