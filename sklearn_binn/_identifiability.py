@@ -533,14 +533,16 @@ class IdentifiabilityScorer:
             teacher_net, teacher_acts, (name,), self.pre_activation,
         )[name]
         if self.layer is None:
-            return float(np.mean([layer.mean() for layer in scores]))
+            # a node the teacher leaves constant on X scores NaN and is left
+            # out, as in recovery_report
+            return float(np.mean([np.nanmean(layer) for layer in scores]))
         if self.layer >= len(scores):
             raise ValueError(
                 f"IdentifiabilityScorer(layer={self.layer}) cannot score a student "
                 f"with {len(scores)} pathway layer(s); use layer=None or a layer "
                 f"below {len(scores)}."
             )
-        return float(scores[self.layer].mean())
+        return float(np.nanmean(scores[self.layer]))
 
     def __repr__(self):
         extra = "" if self.layer is None else f", layer={self.layer}"

@@ -468,3 +468,24 @@ def test_dead_teacher_node_is_left_out_not_scored_zero():
     assert np.isnan(nodes["activation_recovery"].iloc[2])
     assert np.allclose(nodes["activation_recovery"].drop(nodes.index[2]), 1.0)
     assert report.layers.loc[0, "activation_recovery"] == pytest.approx(1.0)
+
+
+def test_scorer_leaves_out_a_node_the_teacher_keeps_constant_as_the_report_does():
+    # P2 reads only gene c; with c constant on X its teacher activation is
+    # constant, its correlation undefined (NaN): left out, not averaged in
+    from sklearn_binn import IdentifiabilityScorer, PathwayMask, TeacherDataset, recovery_report
+
+    mask = PathwayMask.from_gene_sets({"P1": ["a", "b"], "P2": ["c"], "P3": ["a", "c", "d"]})
+    teacher = TeacherDataset(mask, random_state=0)
+    X, y = teacher.sample(200, random_state=1)
+    X[:, list(mask.feature_names).index("c")] = 0.5
+    student = teacher.to_estimator()
+    report = recovery_report(student, teacher, X)
+    expected = report.nodes.loc[report.nodes["layer"] == 0, "activation_recovery"]
+    assert expected.isna().sum() == 1
+    score = IdentifiabilityScorer(teacher, target="activations")(student, X)
+    assert np.isfinite(score)
+    assert score == pytest.approx(expected.mean(skipna=True))
+    assert IdentifiabilityScorer(teacher, target="activations", layer=0)(student, X) == (
+        pytest.approx(expected.mean(skipna=True))
+    )
