@@ -11,9 +11,7 @@ what untrained students reach (chance).
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
 import textwrap
 import time
 import warnings
@@ -35,7 +33,7 @@ from ._ranking import importance_recovery
 from ._regressor import BINNRegressor
 from ._survival import BINNSurvival
 from ._teacher import TeacherDataset, zero_epoch_fit
-from ._utils import joblib_backend, seed_from, torch_threads
+from ._utils import atomic_write, joblib_backend, seed_from, torch_threads
 from .study import VERDICTS, judge_student, protocol_params
 
 __all__ = ["IdentifiabilityCheck", "identifiability_check"]
@@ -199,10 +197,8 @@ def _file_name(replicate, protocol):
 
 def _write_atomically(path, result):
     """Pickle ``result`` to ``path`` so that a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
+    with atomic_write(path, "wb") as f:
         pickle.dump(result, f)
-    os.replace(tmp, path)
 
 
 def _run_and_store(spec, folder):

@@ -1,15 +1,17 @@
-"""Small helpers shared across the package: seeds, threads and joblib backends."""
+"""Small helpers shared across the package: seeds, threads, joblib backends, atomic files."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 
 import numpy as np
 import torch
 from joblib import parallel_config
 from sklearn.utils import check_random_state
 
-__all__ = ["joblib_backend", "seed_from", "torch_seeded", "torch_threads"]
+__all__ = ["atomic_write", "joblib_backend", "seed_from", "torch_seeded", "torch_threads"]
 
 
 def seed_from(random_state):
@@ -65,3 +67,29 @@ def joblib_backend(backend, n_jobs=None):
             ) from exc
         register_ray()
     return parallel_config(backend=backend, n_jobs=n_jobs)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="w", **open_kwargs):
+    """Write ``path`` in one step: a reader (or a kill) sees the old or the new file.
+
+    The content goes to a temporary file beside ``path``, is flushed to disk,
+    given the permissions a new file gets under the process's umask (not the
+    owner-only ones of :func:`tempfile.mkstemp`) and then replaces ``path``.
+    """
+    path = os.fspath(path)
+    directory, name = os.path.split(path)
+    handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory or ".")
+    try:
+        with os.fdopen(handle, mode, **open_kwargs) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

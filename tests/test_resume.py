@@ -85,3 +85,24 @@ def test_cluster_backend_gives_the_same_table_as_loky(tmp_path, backend):
     timing = [c for c in tables["loky"].columns if "time" in c or c.endswith("_s")]
     pd.testing.assert_frame_equal(tables["loky"].drop(columns=timing),
                                   tables[backend].drop(columns=timing))
+
+
+def test_results_are_written_with_the_umasks_permissions(tmp_path):
+    # tempfile.mkstemp creates owner-only files; the written CSV must not keep that
+    import os
+    import stat
+
+    import pandas as pd
+
+    from sklearn_binn._utils import atomic_write
+
+    target = tmp_path / "rows.csv"
+    umask = os.umask(0o022)
+    try:
+        with atomic_write(target, "w", newline="") as stream:
+            pd.DataFrame({"a": [1]}).to_csv(stream, index=False)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    assert target.read_text() == "a\n1\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]

@@ -29,7 +29,6 @@ import io
 import logging
 import numbers
 import os
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -39,6 +38,7 @@ from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
 from tqdm.auto import tqdm
 
+from .._utils import atomic_write
 from ..parallel import joblib_backend
 
 __all__ = [
@@ -277,17 +277,8 @@ def _read_text_csv(path):
 
 def _write_atomically(frame, path):
     """Replace ``path`` by ``frame`` in one step: a kill leaves the old or the new file."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            frame.to_csv(stream, index=False)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path, "w", newline="") as stream:
+        frame.to_csv(stream, index=False)
 
 
 @contextlib.contextmanager
