@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import namedtuple
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from ._network import (
     read_network,
     step_inputs,
 )
+from ._randomize import selected_layers
 from ._teacher import TeacherDataset
 from ._utils import seed_from
 
@@ -213,16 +214,7 @@ def perturb_mask(mask, missing=0.1, false=0.1, random_state=None, *, layers=(0,)
     mask = resolve_mask(mask)
     missing = _check_fraction(missing, "missing")
     false = _check_fraction(false, "false")
-    chosen = set(range(mask.depth))
-    if layers is not None:
-        chosen = set()
-        for k in layers:
-            if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k < mask.depth:
-                raise ValueError(
-                    f"layers must hold layer indices between 0 and {mask.depth - 1}; "
-                    f"got {list(layers)!r}."
-                )
-            chosen.add(int(k))
+    chosen = selected_layers(mask, layers)
     rng = np.random.default_rng(seed_from(random_state))
     new_layers, frames = [], []
     for k, csr in enumerate(mask.layers):

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from ._mask import PathwayMask, resolve_mask
 from ._utils import seed_from
 
-__all__ = ["randomize_mask"]
+__all__ = ["randomize_mask", "selected_layers"]
 
 # a layer whose rewiring makes no progress for this many rounds is left as is
 _MAX_IDLE_ROUNDS = 50
@@ -129,17 +129,7 @@ def randomize_mask(mask, random_state=None, n_swaps=None, layers=None):
         isinstance(n_swaps, bool) or not isinstance(n_swaps, Integral) or n_swaps < 0
     ):
         raise ValueError(f"n_swaps must be None or a non-negative int; got {n_swaps!r}.")
-    if layers is None:
-        chosen = set(range(mask.depth))
-    else:
-        chosen = set()
-        for k in layers:
-            if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k < mask.depth:
-                raise ValueError(
-                    f"layers must hold layer indices between 0 and {mask.depth - 1}; "
-                    f"got {list(layers)!r}."
-                )
-            chosen.add(int(k))
+    chosen = selected_layers(mask, layers)
     rng = np.random.default_rng(seed_from(random_state))
     new_layers = []
     for k, csr in enumerate(mask.layers):
@@ -161,3 +151,35 @@ def randomize_mask(mask, random_state=None, n_swaps=None, layers=None):
         )
     return PathwayMask(new_layers, mask.feature_names, mask.node_names,
                        skip_levels=mask.skip_levels)
+
+
+def selected_layers(mask, layers):
+    """The set of layer indices ``layers`` names (``None``: every layer), checked.
+
+    Parameters
+    ----------
+    mask : PathwayMask
+    layers : iterable of int or None
+
+    Returns
+    -------
+    set of int
+
+    Examples
+    --------
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> from sklearn_binn._randomize import selected_layers
+    >>> sorted(selected_layers(make_pathway_mask(30, depth=2, random_state=0), None))
+    [0, 1]
+    """
+    if layers is None:
+        return set(range(mask.depth))
+    chosen = set()
+    for k in layers:
+        if isinstance(k, bool) or not isinstance(k, Integral) or not 0 <= k < mask.depth:
+            raise ValueError(
+                f"layers must hold layer indices between 0 and {mask.depth - 1}; "
+                f"got {list(layers)!r}."
+            )
+        chosen.add(int(k))
+    return chosen
