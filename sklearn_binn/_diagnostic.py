@@ -558,9 +558,14 @@ def identifiability_diagnostic(estimator, X, *, tol=None, max_rank=None, method=
     finds the null space of ``J`` (of the Gauss-Newton matrix ``G = J^T
     J``), removes the directions of the network's continuous symmetries and
     reports, per pathway node, whether what is left moves the node's
-    incoming weights. A node that is not identifiable here cannot be
-    recovered from these data by any fit that matches the outputs, however
-    exact; an identifiable one can be, at least near these parameters.
+    incoming weights. For a node that is not identifiable here the data do
+    not pin its incoming weights down: outputs matched to first order leave
+    them free along the reported directions, so an exact fit does not imply
+    recovery (a fit may still land on the teacher's weights, as it often
+    does when the training set is smaller than the parameter count and a
+    null space always exists; ``benchmarks/signals.py`` measures how well
+    the flag predicts recovery). An identifiable node is pinned down, at
+    least near these parameters.
 
     Parameters
     ----------
