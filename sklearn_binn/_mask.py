@@ -669,6 +669,48 @@ class PathwayMask:
         return mask
 
     # ------------------------------------------------------------- transforms
+    def with_layers(self, layers):
+        """A mask with new edges on this mask's nodes.
+
+        Names, layout (chain or skip-level), display names and data types are
+        kept; only which edges exist changes. This is what rewired
+        (:func:`~sklearn_binn.randomize_mask`) and perturbed
+        (:func:`~sklearn_binn.perturb_mask`) masks are made of.
+
+        Parameters
+        ----------
+        layers : list of sparse matrices or arrays
+            One 0/1 matrix per layer, each of the shape of the layer it
+            replaces.
+
+        Returns
+        -------
+        PathwayMask
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_binn import PathwayMask
+        >>> mask = PathwayMask.from_gene_sets({"R-1": ["A"], "R-2": ["B"]})
+        >>> named = mask.with_display_names({"R-1": "DNA repair"})
+        >>> swapped = named.with_layers([np.array([[0, 1], [1, 0]])])
+        >>> swapped.layers[0].toarray().astype(int).tolist(), swapped.display_names["R-1"]
+        ([[0, 1], [1, 0]], 'DNA repair')
+        """
+        layers = list(layers)
+        shapes = [tuple(layer.shape) for layer in layers]
+        expected = [tuple(layer.shape) for layer in self._layers]
+        if shapes != expected:
+            raise ValueError(
+                f"with_layers needs one matrix per layer of the shapes {expected}; got "
+                f"{shapes}. Only the edges may change, not the nodes."
+            )
+        mask = PathwayMask(layers, self._feature_names, self._node_names,
+                           skip_levels=self._skip_levels)
+        mask._data_types = self._data_types
+        mask._display_names = self._display_names
+        return mask
+
     def truncate(self, depth):
         """Keep the first ``depth`` pathway layers (counted from the genes).
 

@@ -80,12 +80,6 @@ def _input_names(mask, k):
     return np.asarray(mask.feature_names if k == 0 else mask.node_names[k - 1])
 
 
-def _like(mask, layers):
-    """A mask with ``mask``'s names and layout (chain or skip-level) on new layers."""
-    extra = {"skip_levels": True} if getattr(mask, "skip_levels", False) else {}
-    return PathwayMask(layers, mask.feature_names, mask.node_names, **extra)
-
-
 def _check_fraction(value, name):
     if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
         raise ValueError(
@@ -241,7 +235,7 @@ def perturb_mask(mask, missing=0.1, false=0.1, random_state=None, *, layers=(0,)
             "target": np.asarray(mask.node_names[k])[every_col],
             "status": np.concatenate([status, np.full(len(new_rows), "false", dtype=object)]),
         }))
-    return PerturbedMask(_like(mask, new_layers), pd.concat(frames, ignore_index=True))
+    return PerturbedMask(mask.with_layers(new_layers), pd.concat(frames, ignore_index=True))
 
 
 # ------------------------------------------------------------------- scoring

@@ -149,8 +149,7 @@ def randomize_mask(mask, random_state=None, n_swaps=None, layers=None):
         new_layers.append(
             sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=csr.shape)
         )
-    return PathwayMask(new_layers, mask.feature_names, mask.node_names,
-                       skip_levels=mask.skip_levels)
+    return mask.with_layers(new_layers)
 
 
 def selected_layers(mask, layers):

@@ -106,3 +106,22 @@ def test_bad_arguments():
         randomize_mask(MASK, n_swaps=-1)
     with pytest.raises(ValueError, match="layers must hold layer indices between 0 and 2"):
         randomize_mask(MASK, layers=[3])
+
+
+def test_rewired_and_perturbed_masks_keep_names_layout_and_data_types():
+    from sklearn_binn import perturb_mask
+
+    mask = PathwayMask.from_gene_sets(
+        {"R-1": ["A", "B", "C"], "R-2": ["C", "D", "E"], "R-3": ["A", "E", "F"]},
+        [("R-1", "R-4"), ("R-2", "R-4"), ("R-3", "R-5")],
+    ).with_display_names({"R-1": "DNA repair", "R-4": "Cell cycle"})
+    multi = mask.with_data_types(["mut", "cna"])
+    for original in (mask, multi):
+        for new in (randomize_mask(original, random_state=0),
+                    perturb_mask(original, missing=0.2, false=0.2, random_state=0).mask):
+            assert new.skip_levels == original.skip_levels
+            assert new.display_names == original.display_names
+            assert new.data_types == original.data_types
+            assert [list(n) for n in new.node_names] == [list(n) for n in original.node_names]
+    with pytest.raises(ValueError, match="Only the edges may change"):
+        mask.with_layers([np.ones((2, 2))])
