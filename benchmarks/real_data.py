@@ -1068,8 +1068,10 @@ def findings(cv, tables, recipes, audit_summary):
                 best = others["c_index"].idxmax()
                 text += (f"; the best baseline, {best}, {others.loc[best, 'c_index']:.2f} ± "
                          f"{others.loc[best, 'c_index_sd']:.2f}")
+            diffs = {}
             for model, label in (("binn_rewired", "randomly rewired"), ("dense", "dense")):
-                diff = paired_difference(cv[cv["cohort"] == cohort], "c_index", "binn", model)
+                diff = diffs[model] = paired_difference(cv[cv["cohort"] == cohort], "c_index",
+                                                        "binn", model)
                 if len(diff):
                     d = diff.iloc[0]
                     text += (f"; BINN minus its {label} twin {d['mean']:+.2f} "
@@ -1090,8 +1092,7 @@ def findings(cv, tables, recipes, audit_summary):
             line = f"**{cohort}** ({int(b['n_folds'])} folds): BINN C-index {b['c_index']:.2f}"
             if len(others):
                 line += f", {best} {others.loc[best, 'c_index']:.2f}"
-            diff = paired_difference(cv[cv["cohort"] == cohort], "c_index", "binn",
-                                     "binn_rewired")
+            diff = diffs["binn_rewired"]
             if len(diff):
                 line += (f"; BINN minus rewired Reactome {diff.iloc[0]['mean']:+.2f} "
                          f"(ahead in {diff.iloc[0]['wins']} of {diff.iloc[0]['n_folds']} folds)")
