@@ -272,7 +272,7 @@ def test_sign_constraint_and_edge_l1_reach_the_student():
     X, y = teacher.sample(200, random_state=0)
     params = _study._student_params(cell, 20, 0, teacher)
     assert params["edge_l1"] == 1e-3
-    student, untrained, _, _ = _study._fit_student(cell, teacher, X, y, params)
+    student, untrained = _study._fit_student(cell, teacher, X, y, params)[:2]
     for fitted in (student, untrained):
         weights = fitted.get_weights()
         assert len(weights) == teacher.mask.depth

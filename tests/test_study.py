@@ -255,3 +255,29 @@ def test_an_identifiable_teacher_is_recovered_and_its_restarts_agree():
     assert judged["verdict"] == "recovered"
     assert judged["n_restarts_teacher_level"] >= 1
     assert agreement.loc[0, "weight_pairwise_min"] >= RECOVERY_THRESHOLD
+
+
+def test_converged_student_is_the_estimators_n_init_choice_and_its_peers_are_its_restarts():
+    # the study fits the n_init restarts one by one (random_state + k, n_init=1) to keep
+    # them as peers; the student it keeps must be the very network n_init=3 keeps
+    from sklearn_binn.study import training_objective
+    mask = make_pathway_mask(20, depth=2, random_state=0)
+    teacher = TeacherDataset(mask, random_state=0)
+    X, y = teacher.sample(300, random_state=0)
+    params = dict(solver="lbfgs", max_epochs=8, random_state=3)
+    chosen = _fit(BINNRegressor(mask, n_init=3, **params), X, y)
+    fits = [_fit(BINNRegressor(mask, n_init=1, **{**params, "random_state": 3 + k}), X, y)
+            for k in range(3)]
+    objectives = [training_objective(f, X, y) for f in fits]
+    np.testing.assert_allclose(objectives, chosen.init_losses_, rtol=1e-6)
+    mse = [float(np.mean((f.predict(X) - y) ** 2)) for f in fits]  # no penalty: the MSE
+    np.testing.assert_allclose(objectives, mse, rtol=1e-4)
+    best = fits[int(np.argmin(objectives))]
+    for a, b in zip(chosen.module_.parameters(), best.module_.parameters()):
+        assert torch.equal(a, b)
+    rows = study.run_cell(study.make_cell(n_genes=12, depth=1, samples_per_edge=5.0,
+                                          protocol="converged", max_epochs=30, n_test=200,
+                                          n_chance_draws=2))
+    student = [r for r in rows if r["reference"] == "student"][0]
+    assert student["converged"] and student["train_gap"] < study.TEACHER_LEVEL
+    assert student["n_restarts"] == study.CONVERGED_N_INIT - 1  # the peers, none refitted

@@ -59,6 +59,7 @@ from ._protocols import (
     convergence_evidence,
     gradient_norm,
     protocol_params,
+    training_objective,
 )
 from ._runner import (
     BACKENDS,
@@ -123,6 +124,7 @@ __all__ = [
     "supervised_nodes",
     "task_metric",
     "teacher_sign_table",
+    "training_objective",
     "training_gap",
     "verdict_counts",
 ]

@@ -87,9 +87,12 @@ and ``early_stopping`` do not apply (L-BFGS takes a line-searched step on
 all the training samples). When the student converges above the
 teacher's training loss, a student started at the teacher is trained the
 same way (its training gap decides between "optimisation shortfall" and
-"no fit"); when it reaches the teacher's level, :data:`N_RESTARTS` more
-students are fitted from other starts (``n_init=1`` each) and scored
-against the teacher and against each other.
+"no fit"); when it reaches the teacher's level, the other ``n_init`` fits
+(students from other starts, fitted anyway to choose the best) are scored
+against the teacher and against each other. (A student started at random
+under the converged protocol is the best of ``n_init`` fits with
+``n_init=1`` and ``random_state + k``: the estimator's own ``n_init``,
+with its restarts kept.)
 
 Constraints on the internals (the estimators' objective-level options;
 all off by default, which gives exactly the cells of before they
@@ -132,7 +135,7 @@ from .._regressor import BINNRegressor
 from .._survival import BINNSurvival
 from .._teacher import TeacherDataset
 from ..datasets import load_reactome, make_pathway_mask
-from ._protocols import PROTOCOLS, convergence_evidence, protocol_params
+from ._protocols import PROTOCOLS, convergence_evidence, protocol_params, training_objective
 from ._verdicts import (
     RECOVERY_THRESHOLD,
     TEACHER_LEVEL,
@@ -763,16 +766,34 @@ _SPLIT_CHANCE = {"weight": "weight_chance", "activation": "activation_chance"}
 
 
 def _fit_student(cell, teacher, X, y, params, targets=None):
-    """The trained student, its untrained starting point (default init) and its fit time."""
+    """The trained student, its untrained start, its template, its fit time and its peers.
+
+    Under the converged protocol a student started at random is the best
+    (lowest :func:`training_objective`) of ``n_init`` fits with
+    ``n_init=1`` and ``random_state + k`` -- exactly what the estimator's
+    own ``n_init`` does (without a validation split restart ``k`` draws
+    from seed ``random_state + k``) -- and the other fits are returned as
+    its *peers*: students from other starts, which :func:`judge_student`
+    compares with it instead of fitting new ones.
+    """
     estimator = _ESTIMATORS[cell["task"]](teacher.mask, activation=cell["activation"], **params)
     untrained = clone(estimator).set_params(max_epochs=0).fit(X, y)
+    start = time.perf_counter()
+    n_init = int(params.get("n_init", 1))
     if cell["init"] == "teacher":
         student = teacher.to_estimator(**params).set_params(warm_start=True)
-    else:
-        student = estimator
-    start = time.perf_counter()
-    _fit_quietly(student, X, y, targets)
-    return student, untrained, estimator, time.perf_counter() - start
+        _fit_quietly(student, X, y, targets)
+        return student, untrained, estimator, time.perf_counter() - start, None
+    if n_init == 1:
+        _fit_quietly(estimator, X, y, targets)
+        return estimator, untrained, estimator, time.perf_counter() - start, None
+    fits = [_fit_quietly(clone(estimator).set_params(
+        n_init=1, random_state=int(params["random_state"]) + k), X, y, targets)
+        for k in range(n_init)]
+    objectives = [training_objective(fit, X, y) for fit in fits]
+    best = int(np.argmin(objectives))
+    peers = fits[:best] + fits[best + 1:]
+    return fits[best], untrained, estimator, time.perf_counter() - start, peers
 
 
 def _fit_quietly(estimator, X, y, targets=None):
@@ -791,7 +812,7 @@ def _task_loss(estimator, teacher, X, y):
 
 
 def judge_student(student, teacher, X, y, X_test, params, *, untrained=None, targets=None,
-                  n_restarts=N_RESTARTS):
+                  n_restarts=N_RESTARTS, peers=None):
     """A trained student's convergence evidence, the controls its verdict needs, and the verdict.
 
     Reads :func:`convergence_evidence` off the student and its
@@ -800,7 +821,8 @@ def judge_student(student, teacher, X, y, X_test, params, *, untrained=None, tar
     started at the teacher (``teacher.to_estimator(**params)``, warm start)
     trained on the same data the same way. A converged student at the
     teacher's level gets ``n_restarts`` more students fitted from other
-    starts (``random_state + 7919 k``, ``n_init=1``); those that converge
+    starts (``random_state + 7919 k``, ``n_init=1``), or takes ``peers``,
+    students already fitted from other starts; those that converge
     to the teacher's level too are scored against the teacher and against
     each other (:func:`restart_agreement`). Then :func:`cell_verdict`.
 
@@ -822,6 +844,10 @@ def judge_student(student, teacher, X, y, X_test, params, *, untrained=None, tar
     targets : pandas.DataFrame, default=None
         ``pathway_targets`` the student was fitted with.
     n_restarts : int, default=N_RESTARTS
+    peers : list of fitted BINN estimators, default=None
+        Students fitted on ``(X, y)`` from other starts (the other ``n_init``
+        fits of a converged student, see :func:`run_cell`); when given they
+        are the restarts and ``n_restarts`` new ones are not fitted.
 
     Returns
     -------
@@ -870,10 +896,11 @@ def judge_student(student, teacher, X, y, X_test, params, *, untrained=None, tar
         out["teacher_start_train_gap"] = teacher_start_gap
     elif evidence["converged"]:
         level = [student]
-        for k in range(1, int(n_restarts) + 1):
-            restart = clone(template).set_params(
-                random_state=int(params.get("random_state") or 0) + 7919 * k, n_init=1)
-            _fit_quietly(restart, X, y, targets)
+        if peers is None:
+            peers = [_fit_quietly(clone(template).set_params(
+                random_state=int(params.get("random_state") or 0) + 7919 * k, n_init=1),
+                X, y, targets) for k in range(1, int(n_restarts) + 1)]
+        for restart in peers:
             out["n_restarts"] += 1
             restart_gap = training_gap(_task_loss(restart, teacher, X, y)[0], teacher_loss,
                                        start_loss)
@@ -982,7 +1009,8 @@ def run_cell(cell, diagnose=False):
     supervised = supervised_nodes(cell, mask)
     targets = _pathway_targets(cell, teacher, X, supervised)
 
-    student, untrained, template, fit_time = _fit_student(cell, teacher, X, y, params, targets)
+    student, untrained, template, fit_time, peers = _fit_student(cell, teacher, X, y, params,
+                                                                 targets)
     reference = teacher.to_estimator()
     chance = chance_level(
         teacher, X_test, estimator=template, n_draws=cell["n_chance_draws"],
@@ -999,7 +1027,7 @@ def run_cell(cell, diagnose=False):
         "fit_time_s": fit_time,
     }
     judged, agreement = judge_student(student, teacher, X, y, X_test, params,
-                                      untrained=untrained, targets=targets)
+                                      untrained=untrained, targets=targets, peers=peers)
     per_cell.update(protocol=cell["protocol"], **judged)
     reports = {"teacher": recovery_report(reference, teacher, X_test),
                "student": recovery_report(student, teacher, X_test)}

@@ -36,6 +36,7 @@ __all__ = [
     "convergence_evidence",
     "gradient_norm",
     "protocol_params",
+    "training_objective",
 ]
 
 #: The training protocols of a study cell.
@@ -105,12 +106,62 @@ def _loss_target(estimator, y):
     return torch.as_tensor(y.reshape(len(y), -1))
 
 
+def _objective(estimator, X, y, *, gradient):
+    """The training objective on all of ``(X, y)`` and, if asked, its gradient's norm."""
+    module = estimator.module_
+    params = [p for p in module.parameters() if p.requires_grad]
+    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    target = _loss_target(estimator, y)
+    training = module.training
+    module.eval()
+    try:
+        with torch.set_grad_enabled(gradient):
+            loss = estimator.get_loss(estimator.infer(Xt), target, X=Xt, training=False)
+            grads = torch.autograd.grad(loss, params, allow_unused=True) if gradient else ()
+    finally:
+        module.train(training)
+    total = sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
+    return float(loss.detach()), float(np.sqrt(total))
+
+
+def training_objective(estimator, X, y):
+    """A fitted estimator's training objective on all of ``(X, y)``.
+
+    The estimator's own loss (``get_loss``: the task loss plus any edge
+    penalty) on the whole training set in one batch, in evaluation mode --
+    the quantity by which ``n_init`` keeps the best of its restarts.
+
+    Parameters
+    ----------
+    estimator : fitted BINNRegressor, BINNClassifier or BINNSurvival
+    X : array-like of shape (n_samples, n_genes)
+        In the mask's gene order (as a teacher samples it).
+    y : array-like
+        The targets the estimator was fitted on.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from sklearn_binn import TeacherDataset
+    >>> from sklearn_binn.datasets import make_pathway_mask
+    >>> teacher = TeacherDataset(make_pathway_mask(12, depth=1, random_state=0),
+    ...                          random_state=0)
+    >>> X, y = teacher.sample(100, random_state=0)
+    >>> training_objective(teacher.to_estimator(), X, y) < 1e-10  # noiseless: MSE 0
+    True
+    """
+    return _objective(estimator, X, y, gradient=False)[0]
+
+
 def gradient_norm(estimator, X, y):
     """The Euclidean norm of the gradient of a fitted estimator's training objective.
 
-    The objective is the estimator's own loss (``get_loss``: the task loss
-    plus any edge penalty) on all of ``(X, y)`` in one batch, in evaluation
-    mode (no dropout), differentiated with respect to every trainable
+    The objective is :func:`training_objective` (the estimator's own loss:
+    the task loss plus any edge penalty, on all of ``(X, y)`` in one batch,
+    in evaluation mode), differentiated with respect to every trainable
     parameter of its network. At a minimum of the training loss it is 0;
     a student still descending has a clearly non-zero gradient.
 
@@ -136,20 +187,7 @@ def gradient_norm(estimator, X, y):
     >>> gradient_norm(teacher.to_estimator(), X, y) < 1e-5  # noiseless: the teacher is a minimum
     True
     """
-    module = estimator.module_
-    params = [p for p in module.parameters() if p.requires_grad]
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    target = _loss_target(estimator, y)
-    training = module.training
-    module.eval()
-    try:
-        with torch.enable_grad():
-            loss = estimator.get_loss(estimator.infer(Xt), target, X=Xt, training=False)
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-    finally:
-        module.train(training)
-    total = sum(float(g.double().pow(2).sum()) for g in grads if g is not None)
-    return float(np.sqrt(total))
+    return _objective(estimator, X, y, gradient=True)[1]
 
 
 def convergence_evidence(estimator, X, y):
