@@ -340,6 +340,9 @@ def _symmetry_tangents(net):
         for j in range(dense.out_features):
             node_tangents(depth + i, j, f"head_layers.{i}", j * n_in + np.arange(n_in),
                           module.head_activation, None)
+    # every input of the output layer: the top layer's nodes and then, with
+    # covariates, the covariates (moving any column over all classes shifts
+    # every logit of a sample alike); ``width`` is also the weight's row stride
     n_out, width = module.output.out_features, module.output.in_features
     if net.centre == "samples":
         new()[net.offsets["output.bias"]] = 1.0
@@ -637,7 +640,8 @@ def identifiability_diagnostic(estimator, X, *, tol=None, max_rank=None, method=
     ``tanh`` network the null space is empty. Survival adds the log-risk
     shift (the output bias), multiclass the shift of all logits by any
     affine function of the output layer's inputs (the output bias and each
-    column of the output weights, moved together over classes). Nodes with identical
+    column of the output weights, moved together over classes; with
+    ``covariates`` the covariates' columns too). Nodes with identical
     wiring (duplicated gene sets) can be exchanged, another discrete
     symmetry; when such nodes also have equal weights, or are linear,
     their weights can be mixed continuously, which is *not* discounted (the

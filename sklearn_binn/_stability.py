@@ -22,7 +22,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy.stats import rankdata
+from scipy.stats import false_discovery_control, norm, rankdata
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, resample
@@ -43,7 +43,8 @@ _RANK_PARTLY = 0.5
 _REPRODUCIBLE = 0.9  # replicate agreement of weights / activations
 _TOP_ROBUST = 0.9  # share of refits a node must be in the top k to be "robust"
 _SIZE_DRIVEN = 0.5  # Spearman of importance with pathway size
-_ALPHA = 0.05  # empirical p-value threshold against the rewired null
+_ALPHA = 0.05  # threshold of the Benjamini–Hochberg-adjusted p-values against the null
+P_VALUES = ("empirical", "normal")  # the p_value options of stability_report
 _MIN_NODES_SIZE = 5  # fewer nodes say nothing about importance versus size
 
 
@@ -146,11 +147,14 @@ class StabilityReport:
         ``activation_agreement_chance`` (the same between the refits'
         untrained initialisations). With a null: ``null_mean``,
         ``null_sd`` (``ddof=1``), ``z_score`` (``(importance_mean -
-        null_mean) / null_sd``) and ``p_value`` (``(1 + #{null >=
-        importance_mean}) / (1 + n_null)``) and ``p_adjusted`` (the
-        p-values after the Benjamini–Hochberg correction for testing all
-        the nodes of a layer, which controls the false discovery rate within
-        each layer; what the summary and ``n_significant`` use).
+        null_mean) / null_sd``), ``p_value`` (with ``p_value="empirical"``
+        ``(1 + #{null >= importance_mean}) / (1 + n_null)``, never below
+        ``1 / (1 + n_null)``; with ``"normal"`` the one-sided
+        ``norm.sf(z_score)``, NaN where ``null_sd`` is 0) and ``p_adjusted``
+        (the p-values after the Benjamini–Hochberg correction for testing
+        all the nodes of a layer with a p-value, which controls the false
+        discovery rate within each layer; what the summary and
+        ``n_significant`` use).
     layers : pandas.DataFrame
         Indexed by ``layer``: ``n_nodes``, ``top_k``, ``rank_agreement``
         (mean pairwise Spearman correlation of the refits' importance
@@ -175,6 +179,9 @@ class StabilityReport:
         Whether the refits saw bootstrap resamples.
     estimator_name : str
         The class of the audited BINN.
+    p_value : {"empirical", "normal"}
+        How the p-values against the null were computed, see
+        :func:`stability_report`.
     """
 
     nodes: pd.DataFrame
@@ -186,6 +193,7 @@ class StabilityReport:
     method: str
     bootstrap: bool
     estimator_name: str
+    p_value: str = "empirical"
 
     @property
     def n_repeats(self):
@@ -302,29 +310,50 @@ class StabilityReport:
         return findings
 
     def _null_finding(self, nodes):
-        smallest = 1.0 / (1 + self.n_null)
-        if smallest > _ALPHA:
-            return (
-                f"Null of {self.n_null} rewired masks: the smallest attainable p-value "
-                f"is {smallest:.2f}, above {_ALPHA}; use n_null >= "
-                f"{int(np.ceil(1 / _ALPHA)) - 1} to test. Largest z-scores: "
-                f"{_names(nodes.sort_values('z_score', ascending=False).head(3), 'z_score')}."
-            )
+        m = int(nodes["p_value"].notna().sum())  # the tested pathways (normal: sd > 0)
+        against = f"Against {self.n_null} fits on degree-preserving rewired masks"
+        kind = (
+            "empirical p" if self.p_value == "empirical"
+            else "one-sided normal p of the z-score against the rewired fits' mean and sd"
+        )
         hits = nodes[nodes["p_adjusted"] <= _ALPHA].sort_values("p_adjusted")
-        if not len(hits):
-            return (
-                f"Against {self.n_null} fits on degree-preserving rewired masks, no "
-                "pathway is more important than random pathways of the same size "
-                f"(all p > {_ALPHA} after Benjamini–Hochberg correction for "
-                f"{len(nodes)} pathways; uncorrected, "
-                f"{int((nodes['p_value'] <= _ALPHA).sum())} had p <= {_ALPHA})."
+        if len(hits):
+            text = (
+                f"{against}, {len(hits)} of {len(nodes)} pathways are more important than "
+                f"random pathways of the same size ({kind} <= {_ALPHA} after Benjamini–Hochberg "
+                f"correction): {_names(hits, 'p_adjusted')}; the others are not "
+                "distinguishable from size alone."
             )
-        return (
-            f"Against {self.n_null} fits on degree-preserving rewired masks, "
-            f"{len(hits)} of {len(nodes)} pathways are more important than random "
-            f"pathways of the same size (p <= {_ALPHA} after Benjamini–Hochberg "
-            f"correction): {_names(hits, 'p_adjusted')}; the others are not "
-            "distinguishable from size alone."
+        else:
+            text = (
+                f"{against}, no pathway is more important than random pathways of the "
+                f"same size (all {kind} > {_ALPHA} after Benjamini–Hochberg correction for "
+                f"{m} pathways; uncorrected, {int((nodes['p_value'] <= _ALPHA).sum())} had "
+                f"p <= {_ALPHA})."
+            )
+        if self.p_value != "empirical":
+            return text
+        floor = 1.0 / (1 + self.n_null)
+        text += (
+            f" The smallest attainable empirical p-value is 1/(n_null + 1) = {floor:.2g}."
+        )
+        # BH passes the k-th smallest p when p_(k) <= k alpha / m: at the floor
+        # that needs k >= m floor / alpha pathways there (1e-9: float round-off)
+        needed = int(np.ceil(m * floor / _ALPHA - 1e-9))
+        if len(hits) or needed <= 1:
+            return text
+        at_floor = int((nodes["p_value"] <= floor * (1 + 1e-9)).sum())
+        blocked = (
+            f"no p-value can pass the correction for {m} pathways" if needed > m
+            else f"the correction for {m} pathways passes none unless at least {needed} "
+            f"of them reach it ({at_floor} did)"
+        )
+        largest = nodes.sort_values("z_score", ascending=False).head(3)
+        return text + (
+            f" At that floor {blocked}, so finding nothing here is no evidence either "
+            f"way. To test single pathways use n_null >= "
+            f"{int(np.ceil(m / _ALPHA - 1e-9)) - 1} ({m} pathways / {_ALPHA} - 1) or "
+            f"p_value='normal'. Largest z-scores: {_names(largest, 'z_score')}."
         )
 
     def plot(self, **kwargs):
@@ -359,21 +388,55 @@ def _check_int(value, name, low):
         raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
 
 
-def _benjamini_hochberg(p_values):
-    """Benjamini–Hochberg adjusted p-values (step-up, capped at 1).
+def benjamini_hochberg(p_values):
+    """Benjamini–Hochberg adjusted p-values, ignoring NaN.
 
-    ``p_adj[(i)] = min_{j >= i} m p_(j) / j`` over the sorted p-values.
+    :func:`scipy.stats.false_discovery_control` (``method="bh"``) over the
+    finite p-values; NaN entries (nodes without a p-value) stay NaN and do
+    not count among the tests.
+
+    Parameters
+    ----------
+    p_values : array-like of float in [0, 1] or NaN
+
+    Returns
+    -------
+    ndarray of float
+
+    Examples
+    --------
+    >>> benjamini_hochberg([0.01, 0.04, float("nan"), 0.03])
+    array([0.03, 0.04,  nan, 0.04])
     """
     p_values = np.asarray(p_values, dtype=float)
-    m = p_values.size
-    if m == 0:
-        return p_values.copy()
-    order = np.argsort(p_values)
-    scaled = p_values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
+    out = np.full(p_values.shape, np.nan)
+    finite = np.isfinite(p_values)
+    if finite.any():
+        out[finite] = false_discovery_control(p_values[finite], method="bh")
     return out
+
+
+def normal_p_values(z_score):
+    """One-sided p-values of z-scores under a standard normal null: ``norm.sf(z)``.
+
+    What ``stability_report(..., p_value="normal")`` uses: the z-score is
+    a pathway's importance against the mean and sd of its importance in
+    the rewired fits. NaN z-scores (a null sd of 0) give NaN.
+
+    Parameters
+    ----------
+    z_score : array-like of float
+
+    Returns
+    -------
+    ndarray of float
+
+    Examples
+    --------
+    >>> normal_p_values([0.0, 1.6448536269514722, float("nan")]).round(3)
+    array([0.5 , 0.05,   nan])
+    """
+    return norm.sf(np.asarray(z_score, dtype=float))
 
 
 def _importance_frame(results, names):
@@ -386,7 +449,8 @@ def _importance_frame(results, names):
     )
 
 
-def _node_table(importances, nulls, names, sizes, top_k, agreement, chance, labels=None):
+def _node_table(importances, nulls, names, sizes, top_k, agreement, chance, labels=None,
+                p_value="empirical"):
     frames, layer_rows = [], []
     for k, layer_names in enumerate(names):
         values = importances[k].to_numpy()  # refits x nodes
@@ -425,8 +489,11 @@ def _node_table(importances, nulls, names, sizes, top_k, agreement, chance, labe
                 mean - frame["null_mean"], frame["null_sd"],
                 out=np.full(n_nodes, np.nan), where=frame["null_sd"].to_numpy() > 0,
             )
-            frame["p_value"] = (1 + (null >= mean).sum(axis=0)) / (1 + len(null))
-            frame["p_adjusted"] = _benjamini_hochberg(frame["p_value"].to_numpy())
+            if p_value == "normal":
+                frame["p_value"] = normal_p_values(frame["z_score"].to_numpy())
+            else:
+                frame["p_value"] = (1 + (null >= mean).sum(axis=0)) / (1 + len(null))
+            frame["p_adjusted"] = benjamini_hochberg(frame["p_value"].to_numpy())
             layer_row["n_significant"] = int((frame["p_adjusted"] <= _ALPHA).sum())
         frames.append(frame)
         layer_rows.append(layer_row)
@@ -442,7 +509,7 @@ def _node_table(importances, nulls, names, sizes, top_k, agreement, chance, labe
 
 def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
                      method="integrated_gradients", n_null=0, n_jobs=None, backend=None,
-                     random_state=None, *, top_k=None, n_steps=50):
+                     random_state=None, *, top_k=None, n_steps=50, p_value="empirical"):
     """Audit which of a BINN's readings survive refitting with another seed.
 
     On real data there is no teacher to score a BINN against, but there is
@@ -466,8 +533,9 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     - **size**: the Spearman correlation of importance with pathway size;
     - **null** (``n_null > 0``): ``n_null`` further fits, each on its own
       :func:`randomize_mask` rewiring of the fitted mask (same sizes, random
-      members), give each pathway a z-score and an empirical p-value of its
-      importance against pathways of the same size and position.
+      members), give each pathway a z-score and a p-value of its importance
+      against pathways of the same size and position, Benjamini–Hochberg
+      adjusted within each layer.
 
     Parameters
     ----------
@@ -486,8 +554,11 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     method : str, default="integrated_gradients"
         Importance method, see :func:`pathway_importance`.
     n_null : int, default=0
-        Number of fits on rewired masks; 0 skips the null. P-values can
-        reach 0.05 from ``n_null=19`` on.
+        Number of fits on rewired masks; 0 skips the null. An empirical
+        p-value is at least ``1 / (n_null + 1)``: it reaches 0.05 from
+        ``n_null=19`` on, but a single pathway passes the Benjamini–Hochberg
+        correction over a layer of ``m`` pathways only from ``n_null >=
+        m / 0.05 - 1`` on (the summary says when that blocks every finding).
     n_jobs : int, default=None
         Parallel fits (joblib; ``None`` is 1, ``-1`` all cores).
     backend : str, default=None
@@ -505,6 +576,17 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
         uses a fifth of the layer, between 1 and 10.
     n_steps : int, default=50
         Integration steps for integrated gradients.
+    p_value : {"empirical", "normal"}, default="empirical"
+        The p-value of each pathway against the null. ``"empirical"``:
+        ``(1 + #{null >= importance_mean}) / (1 + n_null)``, valid whatever
+        the null's distribution but never below ``1 / (n_null + 1)``.
+        ``"normal"``: the one-sided ``scipy.stats.norm.sf(z_score)`` of the
+        z-score against the null fits' mean and sd (``n_null >= 2``), which
+        can go as low as the data support, so Benjamini–Hochberg over
+        hundreds of pathways can pass some with a few dozen null fits; it
+        assumes the null importance is roughly normal and its sd well
+        estimated (more null fits make it sounder). Both are adjusted by
+        Benjamini–Hochberg within each layer (``p_adjusted``).
 
     Returns
     -------
@@ -542,6 +624,13 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     if method not in ATTRIBUTION_METHODS:
         raise ValueError(
             f"method must be one of {list(ATTRIBUTION_METHODS)}; got {method!r}."
+        )
+    if not isinstance(p_value, str) or p_value not in P_VALUES:
+        raise ValueError(f"p_value must be 'empirical' or 'normal'; got {p_value!r}.")
+    if p_value == "normal" and n_null < 2:
+        raise ValueError(
+            "p_value='normal' needs the mean and sd of at least 2 null fits; got "
+            f"n_null={n_null}. Set n_null >= 2 (19 or more for a usable sd)."
         )
     rng = np.random.default_rng(seed_from(random_state))
     seeds = rng.integers(0, np.iinfo(np.int32).max, size=(n_repeats + n_null, 3))
@@ -591,11 +680,12 @@ def stability_report(estimator, X, y, n_repeats=10, bootstrap=False,
     nodes, layers = _node_table(
         [importances[k] for k in range(mask.depth)],
         None if nulls is None else [nulls[k] for k in range(mask.depth)],
-        names, sizes, top_k, agreement, chance, labels=mask.display_names,
+        names, sizes, top_k, agreement, chance, labels=mask.display_names, p_value=p_value,
     )
     return StabilityReport(
         nodes=nodes, layers=layers, importances=importances, null_importances=nulls,
         scores=pd.Series([r["score"] for r in results[:n_repeats]], name="score"),
         random_states=seeds[:n_repeats, 0].copy(),
         method=method, bootstrap=bool(bootstrap), estimator_name=type(final).__name__,
+        p_value=p_value,
     )

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_binn import (
+    BINNClassifier,
     BINNRegressor,
     IdentifiabilityDiagnostic,
     PathwayMask,
@@ -260,6 +261,54 @@ def test_multiclass_discounts_the_softmax_shift():
     assert result.n_symmetries == 4
     assert result.rank == np.linalg.matrix_rank(J, rtol=FD_TOL) == result.n_parameters - 4
     assert result.deficiency == 0 and result.nodes["identifiable"].all()
+
+
+@pytest.mark.parametrize("activation, deficiency", [("relu", 0), ("identity", 2)])
+def test_covariates_are_output_inputs_whose_softmax_shift_is_discounted(activation, deficiency):
+    """Covariates feed the output layer beside the top pathway layer (P-NET).
+
+    Against the same network without them (same pathway weights, the output
+    weights' covariate columns dropped): a 3-class output adds 3 x 2
+    weights, of which the shift of each covariate's column over the classes
+    (2 directions) leaves the softmax unchanged and the other 4 are seen by
+    the outputs. The pathway nodes' verdicts do not change.
+    """
+    # identity: the pair P0, Pdup (4 shared genes) is seen only through the 2 x 4 product
+    # of its centred output weights and its weights: 2 * 4 + 2 * 2 parameters, 2 scales,
+    # 8 seen, so 2 excess null directions
+    mask = _private_mask(3, 4, duplicate=True)
+    genes = list(mask.feature_names)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((150, len(genes))), columns=genes)
+    X["age"], X["stage"] = rng.standard_normal((2, 150))
+    y = rng.integers(0, 3, 150)
+    params = {"activation": activation, "max_epochs": 5, "train_split": None,
+              "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 5 epochs: not converged, not needed here
+        with_cov = BINNClassifier(mask, covariates=["age", "stage"], **params).fit(X, y)
+        plain = BINNClassifier(mask, **params).fit(X[genes], y)
+    n_top = len(mask.node_names[-1])
+    assert with_cov.module_.output.in_features == n_top + 2
+    state = with_cov.module_.state_dict()
+    state["output.weight"] = state["output.weight"][:, :n_top]
+    plain.module_.load_state_dict(state)
+
+    cov = identifiability_diagnostic(with_cov, X, tol=FD_TOL)
+    ref = identifiability_diagnostic(plain, X[genes], tol=FD_TOL)
+    assert cov.n_parameters == ref.n_parameters + 6
+    assert cov.n_symmetries == ref.n_symmetries + 2
+    assert cov.rank == ref.rank + 4
+    # the rank of the finite-difference Jacobian on genes then covariates (network order)
+    J = _fd_jacobian(with_cov.module_, X[genes + ["age", "stage"]].to_numpy(), centre="outputs")
+    assert J.shape[1] == cov.n_parameters
+    assert cov.rank == np.linalg.matrix_rank(J, rtol=FD_TOL)
+    assert cov.deficiency == ref.deficiency == deficiency
+    assert cov.symmetry_residual < 1e-12
+    pd.testing.assert_frame_equal(cov.nodes.drop(columns="null_fraction"),
+                                  ref.nodes.drop(columns="null_fraction"))
+    np.testing.assert_allclose(cov.nodes["null_fraction"], ref.nodes["null_fraction"],
+                               atol=1e-8)
 
 
 def test_batch_norm_keeps_its_affine_map_fixed():

@@ -6,7 +6,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import false_discovery_control, spearmanr
+from scipy.stats import false_discovery_control, norm, spearmanr
 from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -115,7 +115,8 @@ def test_numbers_match_an_independent_computation(non_identifiable):
         np.testing.assert_array_equal(report.nodes.query("layer == @k")["n_inputs"], sizes)
 
 
-def test_the_null_flags_content_not_size():
+@pytest.mark.parametrize("p_value", ["empirical", "normal"])
+def test_the_null_flags_content_not_size(p_value):
     # y depends strongly on the 2 genes of P2 and weakly on every gene, so the
     # large pathways carry signal only in proportion to their size
     genes = [f"g{i}" for i in range(30)]
@@ -127,31 +128,131 @@ def test_the_null_flags_content_not_size():
     X = rng.normal(size=(200, 30))
     y = 3 * X[:, :2].sum(axis=1) + 0.3 * X.sum(axis=1)
     est = BINNRegressor(mask, activation="identity", lr=0.05, max_epochs=40, **FAST)
-    report = stability_report(est, X, y, n_repeats=2, n_null=6, random_state=0)
+    report = stability_report(est, X, y, n_repeats=2, n_null=6, random_state=0,
+                              p_value=p_value)
+    assert report.p_value == p_value
     nodes = report.nodes.set_index("node")
     null = report.null_importances[0].to_numpy()
     mean = nodes["importance_mean"].to_numpy()
+    z = (mean - null.mean(0)) / null.std(0, ddof=1)
     np.testing.assert_allclose(nodes["null_mean"], null.mean(axis=0))
-    np.testing.assert_allclose(nodes["z_score"], (mean - null.mean(0)) / null.std(0, ddof=1))
-    np.testing.assert_allclose(nodes["p_value"], (1 + (null >= mean).sum(0)) / 7)
-    assert nodes.loc["P2", "p_value"] == pytest.approx(1 / 7)  # above every rewired fit
+    np.testing.assert_allclose(nodes["z_score"], z)
     np.testing.assert_allclose(
         nodes["p_adjusted"], false_discovery_control(nodes["p_value"], method="bh")
     )
     assert nodes.loc["P2", "z_score"] > 3
     assert (nodes.drop("P2")["z_score"] < 1).all()  # large, but no more than size explains
-    assert "smallest attainable p-value is 0.14" in " ".join(report.summary().split())
+    text = " ".join(report.summary().split())
+    if p_value == "empirical":
+        np.testing.assert_allclose(nodes["p_value"], (1 + (null >= mean).sum(0)) / 7)
+        assert nodes.loc["P2", "p_value"] == pytest.approx(1 / 7)  # above every rewired fit
+        assert "smallest attainable empirical p-value is 1/(n_null + 1) = 0.14" in text
+        assert "no p-value can pass the correction for 5 pathways" in text
+        assert "use n_null >= 99 (5 pathways / 0.05 - 1) or p_value='normal'" in text
+    else:
+        np.testing.assert_allclose(nodes["p_value"], norm.sf(z))
+        # the normal p is not floored at 1/7: P2 passes the correction
+        assert nodes.loc["P2", "p_adjusted"] <= 0.05
+        assert report.layers.loc[0, "n_significant"] >= 1
+        assert "one-sided normal p" in text and "attainable" not in text
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_benjamini_hochberg_matches_scipy(seed):
-    from sklearn_binn._stability import _benjamini_hochberg
+    from sklearn_binn._stability import benjamini_hochberg
 
     rng = np.random.default_rng(seed)
     p = rng.choice([1 / 20, 2 / 20, 3 / 20, 0.5, 1.0], size=40) * rng.uniform(0.2, 1, 40)
     p[:3] = 0.001  # ties
-    np.testing.assert_allclose(_benjamini_hochberg(p), false_discovery_control(p, method="bh"))
-    assert _benjamini_hochberg(np.array([])).shape == (0,)
+    np.testing.assert_allclose(benjamini_hochberg(p), false_discovery_control(p, method="bh"))
+    assert benjamini_hochberg(np.array([])).shape == (0,)
+    # NaN p-values (untestable nodes) stay NaN and are not counted among the tests
+    with_nan = np.insert(p, [5, 17], np.nan)
+    adjusted = benjamini_hochberg(with_nan)
+    assert np.isnan(adjusted[[5, 18]]).all()
+    np.testing.assert_allclose(np.delete(adjusted, [5, 18]), false_discovery_control(p))
+
+
+def _null_report(importance, null, p_value="empirical"):
+    """A one-layer StabilityReport from hand-made importances (refits x nodes) and null fits."""
+    importance, null = np.asarray(importance, float), np.asarray(null, float)
+    m = importance.shape[1]
+    names = [[f"P{i}" for i in range(m)]]
+    columns = pd.MultiIndex.from_tuples([(0, n) for n in names[0]], names=["layer", "node"])
+    from sklearn_binn._stability import _node_table
+
+    nodes, layers = _node_table(
+        [pd.DataFrame(importance)], [pd.DataFrame(null)], names, [np.full(m, 2)], None,
+        ([np.ones(m)], [np.ones(m)]), ([np.zeros(m)], [np.zeros(m)]), p_value=p_value,
+    )
+    return StabilityReport(
+        nodes=nodes, layers=layers, importances=pd.DataFrame(importance, columns=columns),
+        null_importances=pd.DataFrame(null, columns=columns),
+        scores=pd.Series(np.ones(len(importance))), random_states=np.arange(len(importance)),
+        method="integrated_gradients", bootstrap=False, estimator_name="BINNRegressor",
+        p_value=p_value,
+    )
+
+
+def test_normal_p_values_match_a_hand_computation():
+    # 3 refits and 4 null fits of 4 pathways; P3's null is constant (sd 0: no z, no p)
+    importance = [[5.0, 1.0, 2.0, 3.0], [6.0, 2.0, 2.5, 3.0], [7.0, 0.0, 1.5, 3.0]]
+    null = [[1.0, 1.0, 2.0, 1.0], [2.0, 2.0, 1.0, 1.0], [1.5, 0.5, 3.0, 1.0],
+            [2.5, 1.5, 2.0, 1.0]]
+    report = _null_report(importance, null, "normal")
+    nodes = report.nodes
+    obs = np.mean(importance, axis=0)
+    mu, sd = np.mean(null, axis=0), np.std(null, axis=0, ddof=1)
+    z = (obs[:3] - mu[:3]) / sd[:3]
+    np.testing.assert_allclose(nodes["z_score"][:3], z)
+    np.testing.assert_allclose(nodes["p_value"][:3], norm.sf(z))
+    np.testing.assert_allclose(nodes["p_value"][:3], [0.5 * math_erfc(v / np.sqrt(2)) for v in z])
+    # Benjamini-Hochberg over the three testable nodes only
+    np.testing.assert_allclose(nodes["p_adjusted"][:3],
+                               false_discovery_control(norm.sf(z), method="bh"))
+    assert np.isnan(nodes.loc[3, ["z_score", "p_value", "p_adjusted"]].to_numpy(float)).all()
+    assert report.layers.loc[0, "n_significant"] == int(
+        (false_discovery_control(norm.sf(z)) <= 0.05).sum()
+    ) == 1  # P0 only: z = 4.25 / 0.645 = 6.6
+    # the empirical p of the same data: (1 + #{null >= obs}) / 5, floored at 1 / 5
+    empirical = _null_report(importance, null, "empirical").nodes
+    np.testing.assert_allclose(empirical["p_value"], [1 / 5, 4 / 5, 4 / 5, 1 / 5])
+
+
+def math_erfc(x):
+    """The complementary error function by the standard library: an independent norm.sf."""
+    import math
+
+    return math.erfc(x)
+
+
+@pytest.mark.parametrize(
+    "n_top, p_value, floor_blocks",
+    [(1, "empirical", True), (9, "empirical", True), (10, "empirical", False),
+     (1, "normal", False)],
+)
+def test_the_summary_says_when_the_empirical_floor_blocks_every_finding(
+        n_top, p_value, floor_blocks):
+    # 19 null fits, 10 pathways: the floor 1/20 = 0.05 passes BH only when all
+    # ten pathways reach it (the k-th smallest p must be <= k 0.05 / 10)
+    rng = np.random.default_rng(0)
+    null = 2.0 + rng.normal(scale=0.1, size=(19, 10))
+    importance = np.ones((2, 10))
+    importance[:, :n_top] = 3.0  # above every null fit
+    report = _null_report(importance, null, p_value)
+    text = " ".join(report.summary().split())
+    hits = report.layers.loc[0, "n_significant"]
+    assert hits == int((false_discovery_control(report.nodes["p_value"]) <= 0.05).sum())
+    blocked = ("the correction for 10 pathways passes none unless at least 10 of them "
+               f"reach it ({n_top} did)")
+    fix = "use n_null >= 199 (10 pathways / 0.05 - 1) or p_value='normal'"
+    if p_value == "empirical":
+        assert "smallest attainable empirical p-value is 1/(n_null + 1) = 0.05" in text
+        assert (hits == 0) == floor_blocks
+    else:
+        assert "attainable" not in text
+        assert hits == n_top  # z-scores of about 10 pass the correction
+    assert (blocked in text) == floor_blocks and (fix in text) == floor_blocks
 
 
 def test_the_summary_counts_pathways_after_benjamini_hochberg():
@@ -248,6 +349,11 @@ def test_bad_arguments():
         stability_report(est, X, y, n_null=-1)
     with pytest.raises(ValueError, match="method must be one of"):
         stability_report(est, X, y, method="lime")
+    with pytest.raises(ValueError, match="p_value must be 'empirical' or 'normal'; got 'exact'"):
+        stability_report(est, X, y, n_null=19, p_value="exact")
+    with pytest.raises(ValueError, match="needs the mean and sd of at least 2 null fits; "
+                                         "got n_null=1. Set n_null >= 2"):
+        stability_report(est, X, y, n_null=1, p_value="normal")
     with pytest.raises(TypeError, match="stability_report audits a BINNClassifier"):
         stability_report(StandardScaler(), X, y)
 
