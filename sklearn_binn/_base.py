@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
+    Options,
     StrOptions,
     validate_parameter_constraints,
 )
@@ -58,6 +59,9 @@ _LBFGS_LR = 1.0
 # epochs over which "the training loss is still falling" is judged when
 # n_iter_no_change is None
 _CONVERGENCE_WINDOW = 10
+# the floating-point types a BINN trains in, by name (``dtype`` also takes the
+# numpy and torch types of these names)
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class _HoldoutSplit(ValidSplit):
@@ -114,6 +118,10 @@ class BINNBase(NeuralNet):
         "supervision_weight": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "lbfgs"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "dtype": [
+            StrOptions(set(_DTYPES)),
+            Options(object, {np.float32, np.float64, torch.float32, torch.float64}),
+        ],
     }
 
     def __init__(
@@ -134,6 +142,7 @@ class BINNBase(NeuralNet):
         supervision_weight=1.0,
         solver="adam",
         n_init=1,
+        dtype="float32",
         optimizer=torch.optim.Adam,
         lr=1e-3,
         max_epochs=200,
@@ -173,6 +182,7 @@ class BINNBase(NeuralNet):
         self.supervision_weight = supervision_weight
         self.solver = solver
         self.n_init = n_init
+        self.dtype = dtype
         self.optimizer = optimizer
         self.lr = lr
         self.max_epochs = max_epochs
@@ -299,7 +309,10 @@ class BINNBase(NeuralNet):
         L-BFGS iterations with a strong-Wolfe line search, the curvature
         memory carried from epoch to epoch; ``optimizer__max_iter`` and the
         other ``optimizer__*`` parameters override these. ``lr`` left at its
-        default (1e-3) becomes L-BFGS's step length 1.0.
+        default (1e-3) becomes L-BFGS's step length 1.0. With
+        ``dtype="float64"`` torch's stopping thresholds ``tolerance_grad``
+        (1e-7) and ``tolerance_change`` (1e-9) are scaled by the ratio of the
+        machine epsilons (to about 2e-16 and 2e-18).
         """
         if self.solver != "lbfgs" or self.optimizer is not torch.optim.Adam:
             return super().initialize_optimizer(triggered_directly)
@@ -310,6 +323,13 @@ class BINNBase(NeuralNet):
             kwargs["lr"] = _LBFGS_LR
         kwargs.setdefault("max_iter", 20)
         kwargs.setdefault("line_search_fn", "strong_wolfe")
+        if self._torch_dtype() is not torch.float32:
+            # torch's stopping thresholds (on the gradient 1e-7, on the change
+            # of loss and step 1e-9, absolute) suit float32 round-off: scale
+            # them to float64's, or they would end every step far from it
+            ratio = torch.finfo(self._torch_dtype()).eps / torch.finfo(torch.float32).eps
+            kwargs.setdefault("tolerance_grad", 1e-7 * ratio)
+            kwargs.setdefault("tolerance_change", 1e-9 * ratio)
         self.optimizer_ = torch.optim.LBFGS(*args, **kwargs)
         return self
 
@@ -405,6 +425,8 @@ class BINNBase(NeuralNet):
     def initialize_criterion(self):
         criterion = self.criterion if self.criterion is not None else self._default_criterion()
         self.criterion_ = self.initialized_instance(criterion, self.get_params_for("criterion"))
+        if isinstance(self.criterion_, torch.nn.Module):  # its buffers (class weights, ...)
+            self.criterion_.to(self._torch_dtype())
         return self
 
     def get_iterator(self, dataset, training=False):
@@ -607,7 +629,7 @@ class BINNBase(NeuralNet):
         if not reset:
             X = self._align_columns(X)
         X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
-        X = X.astype(np.float32, copy=False)
+        X = X.astype(self._numpy_dtype(), copy=False)
         if not reset and self._input_columns is not None:
             X = X[:, self._input_columns]
         return X
@@ -805,6 +827,8 @@ class BINNBase(NeuralNet):
         here.
         """
         done = len(self.history_) if self.history_ is not None else 0
+        if self.initialized_:
+            self._match_dtype()
         try:
             NeuralNet.partial_fit(self, X, y, **fit_params)
         except _UserInterrupt as wrapped:
@@ -843,14 +867,57 @@ class BINNBase(NeuralNet):
         """Build the module; its weights drawn from the estimator's own generator."""
         generator = getattr(self, "_generator", None)
         if generator is None:
-            self.module_ = self.module(**self._module_kwargs())
+            self.module_ = self.module(**self._module_kwargs()).to(self._torch_dtype())
             return self
         # torch draws a first set of weights at construction: let those draws
         # leave no trace on the global generator, then draw the real ones
+        # (in float32 whatever ``dtype``: a float64 network starts where the
+        # float32 one of the same seed does)
         with torch.random.fork_rng(devices=[]):
             self.module_ = self.module(**self._module_kwargs())
         self.module_.reset_parameters(generator=generator)
+        self.module_.to(self._torch_dtype())
         return self
+
+    def _torch_dtype(self):
+        """The torch floating-point type of ``dtype`` (float32 for estimators pickled before it)."""
+        dtype = getattr(self, "dtype", "float32")
+        name = dtype if isinstance(dtype, str) else None
+        if isinstance(dtype, torch.dtype):
+            name = str(dtype).removeprefix("torch.")
+        elif dtype is np.float32 or dtype is np.float64:
+            name = np.dtype(dtype).name
+        if name not in _DTYPES:
+            raise ValueError(
+                f"The 'dtype' parameter of {type(self).__name__} must be 'float32' or "
+                f"'float64' (or numpy's or torch's type of that name); got {dtype!r}."
+            )
+        return _DTYPES[name]
+
+    def _numpy_dtype(self):
+        """The numpy floating-point type of ``dtype``: what X and the targets are cast to."""
+        return np.float64 if self._torch_dtype() is torch.float64 else np.float32
+
+    def _match_dtype(self):
+        """Bring a fitted network (and its optimizer's state) to ``dtype`` if it changed.
+
+        Continuing a fit (``warm_start``, ``partial_fit``) after
+        ``set_params(dtype=...)`` converts the weights; Adam's moments are
+        cast with them; L-BFGS starts afresh (its curvature memory and its
+        stopping thresholds belong to the old type).
+        """
+        dtype = self._torch_dtype()
+        floating = [p for p in self.module_.parameters() if p.is_floating_point()]
+        if all(p.dtype == dtype for p in floating):
+            return
+        self.module_.to(dtype)
+        if isinstance(self.criterion_, torch.nn.Module):
+            self.criterion_.to(dtype)
+        if isinstance(self.optimizer_, torch.optim.LBFGS):
+            self.initialize_optimizer()
+        elif isinstance(self.optimizer_, torch.optim.Optimizer):
+            # load_state_dict casts the floating state to its parameters' dtype
+            self.optimizer_.load_state_dict(self.optimizer_.state_dict())
 
     def _attach_pathway_targets(self, X, pathway_targets):
         """Bundle pathway targets with X as skorch's dict input, keyed by node."""
@@ -882,7 +949,7 @@ class BINNBase(NeuralNet):
             nodes.append(places[0])
         offsets = np.cumsum([0, *(len(names) for names in self.mask_.node_names)])
         try:
-            targets = np.array(pathway_targets.to_numpy(dtype=np.float32), copy=True)
+            targets = np.array(pathway_targets.to_numpy(dtype=self._numpy_dtype()), copy=True)
         except (TypeError, ValueError) as exc:
             raise ValueError("pathway_targets must be numeric (NaN where unknown).") from exc
         if np.isinf(targets).any():

@@ -95,7 +95,7 @@ class BINNClassifier(ClassifierMixin, BINNBase):
         codes = self._encoder.transform(y)
         self._codes = codes
         if self._n_outputs == 1:
-            return codes.astype(np.float32).reshape(-1, 1)
+            return codes.astype(self._numpy_dtype()).reshape(-1, 1)
         return codes.astype(np.int64)
 
     def _default_criterion(self):

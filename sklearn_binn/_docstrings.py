@@ -53,6 +53,9 @@ _TEMPLATE = """\
         (``optimizer__max_iter``). It suits data that fit in memory, as in
         :class:`~sklearn.neural_network.MLPRegressor`. A user's own
         ``optimizer`` (not the default Adam) is kept, with full batches.
+        To train to a tight ``tol`` use ``dtype="float64"``: in float32
+        the loss bottoms out near 1e-9 (relative) and the line searches
+        stall on round-off.
     n_init : int, default=1
         Number of trainings from different initialisations (restart ``k``
         seeded with ``random_state + k``, the validation split shared); the
@@ -60,6 +63,16 @@ _TEMPLATE = """\
         is kept, as :class:`~sklearn.cluster.KMeans` keeps its best start.
         Callbacks passed in ``callbacks`` keep the state of the last restart.
         Not used when ``warm_start`` continues a fitted network.
+    dtype : {{"float32", "float64"}}, default="float32"
+        The floating-point type of training and prediction: ``X``, the
+        targets and every weight of the network (pathway layers, head,
+        output, the criterion's buffers). numpy's and torch's types of
+        these names are accepted too. The weights are drawn as in float32
+        whatever ``dtype``, so a float64 network starts where the float32
+        one of the same ``random_state`` does. ``"float64"`` needs twice
+        the memory and runs slower; use it with ``solver="lbfgs"`` to
+        train to convergence. Changing it on a fitted network that
+        ``warm_start`` or ``partial_fit`` continues converts the weights.
     optimizer : torch optimizer class, default=torch.optim.Adam
     lr : float, default=1e-3
         The learning rate; with ``solver="lbfgs"`` the default 1e-3 stands

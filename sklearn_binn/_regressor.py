@@ -66,10 +66,11 @@ class BINNRegressor(RegressorMixin, BINNBase):
             raise ValueError(f"y must be 1-D or 2-D; got shape {y.shape}.")
         one_dimensional = y.ndim == 1
         with np.errstate(over="ignore"):
-            y = y.reshape(n_samples, -1).astype(np.float32)
+            y = y.reshape(n_samples, -1).astype(self._numpy_dtype())
         if not np.isfinite(y).all():
             raise ValueError(
-                "y has values too large for float32 (|y| > 3.4e38); rescale the target."
+                "y has values too large for float32 (|y| > 3.4e38); rescale the "
+                "target, or train with dtype='float64'."
             )
         if reset:
             self._y_1d = one_dimensional

@@ -136,7 +136,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
         # the partial likelihood sees only the order and ties of the times:
         # their dense ranks are exact in float32 whatever the time scale
         rank = np.unique(time, return_inverse=True)[1]
-        return np.column_stack([rank, event]).astype(np.float32)
+        return np.column_stack([rank, event]).astype(self._numpy_dtype())
 
     def _default_criterion(self):
         return partial(CoxPHLoss, ties=self.ties)

@@ -92,25 +92,26 @@ def protocol_params(protocol, *, max_epochs=None):
 
 def _loss_target(estimator, y):
     """``y`` in the form the estimator's loss takes it (what its ``fit`` hands the loss)."""
+    dtype = next(estimator.module_.parameters()).dtype  # the estimator's ``dtype``
     if isinstance(estimator, BINNSurvival):
         names = y.dtype.names
         event, time = np.asarray(y[names[0]], dtype=bool), np.asarray(y[names[1]], dtype=float)
         rank = np.unique(time, return_inverse=True)[1]
-        return torch.as_tensor(np.column_stack([rank, event]).astype(np.float32))
+        return torch.as_tensor(np.column_stack([rank, event]).astype(np.float64)).to(dtype)
     if isinstance(estimator, BINNClassifier):
         codes = np.searchsorted(estimator.classes_, np.asarray(y))
         if len(estimator.classes_) == 2:
-            return torch.as_tensor(codes.astype(np.float32).reshape(-1, 1))
+            return torch.as_tensor(codes.astype(np.float64).reshape(-1, 1)).to(dtype)
         return torch.as_tensor(codes.astype(np.int64))
-    y = np.asarray(y, dtype=np.float32)
-    return torch.as_tensor(y.reshape(len(y), -1))
+    y = np.asarray(y, dtype=np.float64)
+    return torch.as_tensor(y.reshape(len(y), -1)).to(dtype)
 
 
 def _objective(estimator, X, y, *, gradient):
     """The training objective on all of ``(X, y)`` and, if asked, its gradient's norm."""
     module = estimator.module_
     params = [p for p in module.parameters() if p.requires_grad]
-    Xt = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    Xt = torch.as_tensor(np.asarray(X, dtype=np.float64)).to(params[0].dtype)
     target = _loss_target(estimator, y)
     training = module.training
     module.eval()
