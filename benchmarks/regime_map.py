@@ -63,7 +63,11 @@ Sweeps (``--sweeps``):
 ======================  ====================================================
 
 Every task (classification, regression, survival) runs every sweep; cells
-shared by sweeps (the base point) run once. ``constraints`` runs only when
+shared by sweeps (the base point) run once. Under ``--protocol converged``
+the sweeps of the practice protocol's training knobs (``lr``,
+``weight_decay``, ``dropout``, ``early_stopping``: :data:`PRACTICE_ONLY`)
+are left out -- full-batch L-BFGS to tolerance uses none of them -- and
+naming one is an error. ``constraints`` runs only when
 named in ``--sweeps``; its constrained cells go to their own
 ``regime_map_constraints.csv`` (keyed by the constraint parameters too, so
 ``regime_map.csv`` keeps the key columns of earlier runs and resumes), its
@@ -172,6 +176,11 @@ SWEEPS = {
 QUICK_SWEEPS = ("samples_per_edge", "activation", "depth", "init")
 #: Run without ``--sweeps``: every sweep but the constraint arms.
 DEFAULT_SWEEPS = tuple(s for s in SWEEPS if s != "constraints")
+#: Sweeps of the practice protocol's training knobs (Adam's step and weight
+#: decay, dropout, early stopping): under ``--protocol converged`` the
+#: students are trained by full-batch L-BFGS to tolerance, where they do not
+#: apply (dropout would make the objective random), so they are left out.
+PRACTICE_ONLY = ("lr", "weight_decay", "dropout", "early_stopping")
 QUICK = {"n_genes": 20, "points": {"samples_per_edge": [{"samples_per_edge": v}
                                                         for v in (0.3, 3.0, 10.0, 30.0)],
                                    "activation": AXES["activation"][:2],
@@ -290,11 +299,20 @@ def make_grid(args):
     (8, 11)
     """
     quick = args.quick
-    sweeps = args.sweeps or list(QUICK_SWEEPS if quick else DEFAULT_SWEEPS)
+    protocol = getattr(args, "protocol", None) or "practice"
+    sweeps = args.sweeps or [s for s in (QUICK_SWEEPS if quick else DEFAULT_SWEEPS)
+                             if protocol == "practice" or s not in PRACTICE_ONLY]
+    knobs = [s for s in sweeps if s in PRACTICE_ONLY]
+    if protocol == "converged" and knobs:
+        raise ValueError(
+            f"The sweep(s) {knobs} vary the practice protocol's training (Adam, dropout, "
+            "early stopping), which --protocol converged (full-batch L-BFGS to tolerance) "
+            "does not use; run them with --protocol practice."
+        )
     seeds = args.seeds if args.seeds is not None else (1 if quick else 2)
     n_genes = args.n_genes or (QUICK["n_genes"] if quick else BASE["n_genes"])
     extra = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-    extra["protocol"] = getattr(args, "protocol", None) or "practice"
+    extra["protocol"] = protocol
     cells, seen, members = [], set(), []
     for task in args.tasks:
         for seed in range(seeds):
@@ -972,7 +990,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error(f"--seeds must be at least 1; got {args.seeds}.")
-    cells, membership = make_grid(args)
+    try:
+        cells, membership = make_grid(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     out = args.out
     table = run_grid(cells, out, args)
     wide = task_metric(recovery_table(select_cells(table, cells)))

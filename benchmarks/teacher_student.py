@@ -155,6 +155,10 @@ def build_arg_parser():
                       help="training protocol(s): 'practice' (the estimators' defaults: Adam, "
                            "mini-batches, early stopping) and/or 'converged' (full-batch "
                            "L-BFGS to tolerance with 3 restarts)")
+    parser.add_argument("--docs", metavar="NAME",
+                        help="also copy the summary files to docs/_static/teacher_student_"
+                             "NAME_<file> (rows, cells, verdicts, by_layer, by_hierarchy, "
+                             "paired, run_time, summary, figures), which the docs include")
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -289,13 +293,83 @@ def summary_tables(wide):
     by_layer = grouped(wide, ["task", "protocol", "init", "depth", "layer"])
     per_cell = cell_means(wide.assign(converged=wide["converged"].astype(float)))
     per_cell["converged"] = per_cell["converged"] > 0.5
-    by_h = grouped(per_cell, ["task", "protocol", "init", "hierarchy", "noise"])
+    h_keys = ["task", "protocol", "init", "hierarchy", "noise"]
+    by_h = grouped(per_cell, h_keys)
+    h_counts = verdict_counts(cells, h_keys).rename(
+        columns={"optimisation shortfall": "optim. shortfall"})
+    by_h = by_h.merge(h_counts.drop(columns="n_cells"), on=h_keys)
     drop = [] if wide["init"].nunique() > 1 else ["init"]
     return {
         "verdicts": counts.drop(columns=drop),
         "by layer": by_layer.drop(columns=drop),
         "by hierarchy": by_h.drop(columns=drop),
+        "protocols paired": paired_protocols(wide),
     }
+
+
+def paired_protocols(wide):
+    """The same cells under both protocols: verdicts that change, recovery side by side.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`task_metric` of :func:`recovery_table` of the study's rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per task, hierarchy and noise, over the cells run under both
+        protocols (same task, hierarchy, depth, noise, seed and init):
+        ``n_cells``; ``n_conv_practice``, ``n_conv_converged`` (students that
+        converged); ``recovered_practice``, ``recovered_converged`` (cells
+        with that verdict); ``verdict_changed`` (cells whose verdict
+        differs); ``weight_practice``, ``weight_converged`` (mean weight
+        recovery over the cells' layers) and ``weight_diff_mean``,
+        ``weight_diff_sd`` (converged minus practice, per cell). Empty when
+        no cell ran under both protocols.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"task": "regression", "hierarchy": "tree", "depth": 1,
+    ...     "noise": 0.0, "seed": 0, "init": "default", "layer": 0,
+    ...     "protocol": ["practice", "converged"], "converged": [False, True],
+    ...     "verdict": ["optimisation shortfall", "recovered"], "weight_student": [0.7, 0.99]})
+    >>> paired_protocols(wide)[["n_cells", "verdict_changed", "weight_diff_mean"]].round(2)
+       n_cells  verdict_changed  weight_diff_mean
+    0        1                1              0.29
+    """
+    keys = ["task", "hierarchy", "depth", "noise", "seed", "init"]
+    columns = ["n_cells", "n_conv_practice", "n_conv_converged", "recovered_practice",
+               "recovered_converged", "verdict_changed", "weight_practice", "weight_converged",
+               "weight_diff_mean", "weight_diff_sd"]
+    if set(wide["protocol"]) != set(PROTOCOLS):
+        return pd.DataFrame(columns=["task", "hierarchy", "noise", *columns])
+    converged = wide["converged"].astype(str).str.lower().eq("true")
+    cell = (wide.assign(converged=converged)
+            .groupby([*keys, "protocol"], dropna=False)
+            .agg(weight=("weight_student", "mean"), converged=("converged", "first"),
+                 verdict=("verdict", "first"))
+            .unstack("protocol").dropna(subset=[("verdict", p) for p in PROTOCOLS]))
+    flat = pd.DataFrame({
+        "n_conv_practice": cell[("converged", "practice")].astype(bool),
+        "n_conv_converged": cell[("converged", "converged")].astype(bool),
+        "recovered_practice": cell[("verdict", "practice")].eq("recovered"),
+        "recovered_converged": cell[("verdict", "converged")].eq("recovered"),
+        "verdict_changed": cell[("verdict", "practice")] != cell[("verdict", "converged")],
+        "weight_practice": cell[("weight", "practice")].astype(float),
+        "weight_converged": cell[("weight", "converged")].astype(float),
+    }).reset_index()
+    flat["diff"] = flat["weight_converged"] - flat["weight_practice"]
+    groups = flat.groupby(["task", "hierarchy", "noise"])
+    out = groups[["n_conv_practice", "n_conv_converged", "recovered_practice",
+                  "recovered_converged", "verdict_changed"]].sum().astype(int)
+    out.insert(0, "n_cells", groups.size())
+    out["weight_practice"] = groups["weight_practice"].mean()
+    out["weight_converged"] = groups["weight_converged"].mean()
+    out["weight_diff_mean"] = groups["diff"].mean()
+    out["weight_diff_sd"] = groups["diff"].std()
+    return out.reset_index()[["task", "hierarchy", "noise", *columns]]
 
 
 #: The columns of ``cells_brief.csv``, the per-cell table the docs show.
@@ -404,10 +478,30 @@ def plain_summary(wide, tables, out):
             lines.append(f"  {task}: {len(good)} of {len(rows)} cells recovered"
                          + (f" (depths {sorted(set(good['depth'].tolist()))})" if len(good)
                             else ""))
+    regression = cells[(cells["task"] == "regression") & (cells["noise"] == 0)]
+    for protocol, part in regression.groupby("protocol"):
+        per_h = ", ".join(f"{h} {int((g['verdict'] == 'recovered').sum())}/{len(g)}"
+                          for h, g in part.groupby("hierarchy"))
+        lines.append(f"Noiseless regression, {protocol!r}, cells recovered per hierarchy: "
+                     f"{per_h}.")
+    paired = tables.get("protocols paired")
+    if paired is not None and len(paired):
+        n = int(paired["n_cells"].sum())
+
+        def mean(column):
+            return float((paired[column] * paired["n_cells"]).sum() / n)
+        lines.append(
+            f"The same {n} cells under both protocols: {int(paired['verdict_changed'].sum())} "
+            f"changed verdict; converged students {int(paired['n_conv_practice'].sum())} "
+            f"(practice) and {int(paired['n_conv_converged'].sum())} (converged); recovered "
+            f"{int(paired['recovered_practice'].sum())} and "
+            f"{int(paired['recovered_converged'].sum())}; mean weight recovery "
+            f"{mean('weight_practice'):.2f} and {mean('weight_converged'):.2f}.")
     lines.append(
         f"Files in {out}/: teacher_student.csv (every row: cell x reference x layer), "
         "cells.csv and cells_brief.csv (one row per cell, with its verdict), "
-        "summary_by_layer.csv, summary_by_hierarchy.csv, verdicts.csv, run_time.csv, "
+        "summary_by_layer.csv, summary_by_hierarchy.csv, verdicts.csv, protocols_paired.csv "
+        "(cells run under both protocols), run_time.csv, "
         "teacher_student_fit.png, teacher_student_layers.png, summary.txt, log.txt."
     )
     return "\n".join(lines)
@@ -731,8 +825,8 @@ def main(argv=None):
         plot_fit(wide[wide["protocol"] == protocol], fit_png)
         plot_layers(wide[wide["protocol"] == protocol], layers_png)
     tables = summary_tables(wide)
-    for name, frame in zip(("verdicts.csv", "summary_by_layer.csv", "summary_by_hierarchy.csv"),
-                           tables.values()):
+    for name, frame in zip(("verdicts.csv", "summary_by_layer.csv", "summary_by_hierarchy.csv",
+                            "protocols_paired.csv"), tables.values()):
         frame.to_csv(out / name, index=False, float_format="%.4g")
     keys = [c for c in ALL_KEY_COLUMNS if c in wide.columns]
     per_cell = cell_means(wide).merge(wide[wide["layer"] == 0][[*keys, "verdict"]], on=keys)
@@ -751,7 +845,64 @@ def main(argv=None):
     if problems:
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
+    if args.docs:
+        copy_to_docs(out, figure_paths(wide, out), args.docs)
     return 1 if problems else 0
+
+
+#: Run file -> its name in the docs (``teacher_student_<name>_<this>``).
+DOCS_FILES = {"teacher_student.csv": "rows.csv", "cells_brief.csv": "cells.csv",
+              "verdicts.csv": "verdicts.csv", "summary_by_layer.csv": "by_layer.csv",
+              "summary_by_hierarchy.csv": "by_hierarchy.csv",
+              "protocols_paired.csv": "paired.csv", "run_time.csv": "run_time.csv",
+              "summary.txt": "summary.txt"}
+
+
+def copy_to_docs(out, figures, name, static=None):
+    """Copy a run's summary files and figures into the docs' ``_static`` folder.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+    figures : dict
+        From :func:`figure_paths`.
+    name : str
+        The run's name in the docs: files become
+        ``teacher_student_<name>_<file>`` (:data:`DOCS_FILES`), figures
+        ``teacher_student_<name>_fit[_<protocol>].png`` and ``..._layers...``.
+    static : pathlib.Path, default=None
+        Default ``docs/_static`` of this repository.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = pathlib.Path(tmp)
+    ...     _ = (out / "verdicts.csv").write_text("task\\n")
+    ...     [p.name for p in copy_to_docs(out, {}, "full", static=out / "static")]
+    ['teacher_student_full_verdicts.csv']
+    """
+    import shutil
+
+    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
+    static.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, target in DOCS_FILES.items():
+        if (out / source).exists():
+            written.append(Path(shutil.copyfile(
+                out / source, static / f"teacher_student_{name}_{target}")))
+    for paths in figures.values():
+        for path in paths:
+            if path.exists():
+                target = path.name.replace("teacher_student_", f"teacher_student_{name}_", 1)
+                written.append(Path(shutil.copyfile(path, static / target)))
+    return written
 
 
 if __name__ == "__main__":

@@ -525,3 +525,17 @@ def test_teacher_student_main_with_both_protocols(tmp_path, capsys):
     assert {"converged", "grad_norm", "train_gap", "verdict"} <= set(cells.columns)
     times = pd.read_csv(tmp_path / "run_time.csv")
     assert times["n_cells"].tolist() == [1, 1]
+
+
+def test_converged_regime_map_leaves_out_the_practice_training_knobs():
+    parse = regime_map.build_arg_parser().parse_args
+    practice, _ = regime_map.make_grid(parse(["--seeds", "1", "--tasks", "regression"]))
+    converged, membership = regime_map.make_grid(
+        parse(["--seeds", "1", "--tasks", "regression", "--protocol", "converged"]))
+    assert {c["protocol"] for c in converged} == {"converged"}
+    assert not set(membership["sweep"]) & set(regime_map.PRACTICE_ONLY)
+    # the knobs' own points are the only cells dropped: lr 3e-3, 1e-2; weight decay x3;
+    # dropout 0.1, 0.3; early stopping off (their base-point values are the base cell)
+    assert len(practice) - len(converged) == 8
+    with pytest.raises(ValueError, match="run them with --protocol practice"):
+        regime_map.make_grid(parse(["--sweeps", "dropout", "--protocol", "converged"]))
