@@ -79,7 +79,11 @@ with ``--quick``) for (a)-(g), ``speed_kernels.csv``, ``speed_small.csv`` and
 ``speed_peers.csv`` (every repeat's statistics) for (h)-(j) and their
 summary tables ``table_kernels.csv``, ``table_small.csv``,
 ``table_peers.csv`` (which ``docs/speed.rst`` includes, from
-``--docs-tables``), ``scaling.png``, ``summary.txt``, ``log.txt``. A rerun
+``--docs-tables``), the page's tables of (a)-(g) (``table_layer.csv``,
+``table_epoch.csv``, ``table_memory.csv``, ``table_binn.csv``,
+``table_scaling.csv``, ``table_targets.csv``) and the run's command, date,
+machine, load and wall time (``table_run_info.csv``), ``scaling.png``,
+``summary.txt``, ``log.txt``. A rerun
 skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
 side share the cores.
 
@@ -95,6 +99,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import functools
 import gc
 import importlib
@@ -103,7 +108,9 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -1068,9 +1075,21 @@ class _Wide:
         return np.full(len(self.frame), np.nan)
 
 
-def summarise(table, binn_reason):
-    """The summary sections and the scaling series."""
-    sections = {}
+def summary_tables(table):
+    """The layers part's tables, computed from its measurements (``speed.csv``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per cell of parts (a)-(g), as :func:`run_cells` returns it.
+
+    Returns
+    -------
+    dict
+        ``layer`` (a, f), ``epoch`` (b), ``memory`` (d, g; one thread), ``binn`` (c;
+        ``None`` when binn did not run), ``scaling`` (e) and ``targets``: data frames
+        with every thread count measured (except ``memory``) and unrounded values.
+    """
     layer = _Wide(table[table["kind"] == "layer"], ["n_genes", "threads"])
     layer_table = pd.DataFrame({
         "genes": layer.level("n_genes"),
@@ -1089,7 +1108,6 @@ def summarise(table, binn_reason):
     layer_table["dense/sparse cpu"] = layer_table["dense_cpu_ms"] / layer_table["sparse_cpu_ms"]
     layer_table["sparse/floor cpu"] = layer_table["sparse_cpu_ms"] / layer_table["floor_cpu_ms"]
     layer_table = layer_table.drop(columns=["dense_cpu_ms", "floor_cpu_ms"])
-    sections["(a, f) One gene layer, forward + backward, batch 128"] = layer_table
 
     epoch = _Wide(table[table["kind"] == "epoch"], ["n_genes", "threads"])
     fit_table = pd.DataFrame({
@@ -1106,7 +1124,8 @@ def summarise(table, binn_reason):
     fit_table["dense/sparse cpu"] = fit_table["dense_cpu_s"] / fit_table["sparse_cpu_s"]
     fit_table = fit_table.drop(columns=["dense_cpu_s"])
     fit_table["|loss diff|"] = np.abs(epoch["final_loss", "sparse"] - epoch["final_loss", "dense"])
-    sections["(b) One training epoch, 1,000 samples, batch 128, Adam, depth 4"] = fit_table
+    # the dense-masked network's initial outputs against the sparse one's (_fit_modules)
+    fit_table["|initial output diff|"] = epoch["max_abs_diff", "dense"]
 
     memory_table = pd.DataFrame({
         "genes": epoch.level("n_genes"),
@@ -1122,14 +1141,15 @@ def summarise(table, binn_reason):
     })
     memory_table["dense/sparse MiB"] = memory_table["dense_MiB"] / memory_table["sparse_MiB"]
     memory_table = memory_table[memory_table["threads"] == 1].drop(columns="threads")
-    sections["(d, g) Peak memory of an epoch above the data, parameters, inference "
-             "(1 thread)"] = memory_table
 
     binn_rows = table[table["kind"] == "binn"]
+    binn_table = None
     if len(binn_rows):
         binn = _Wide(binn_rows, ["threads"])
         binn_table = pd.DataFrame({
             "threads": binn.level("threads"),
+            "inputs": int(binn_rows["n_genes"].iloc[0]),
+            "pathways": binn_rows["n_pathways"].iloc[0],
             "edges": binn["n_edges", "binn"],
             "binn_params": binn["n_params", "binn"],
             "sparse_params": binn["n_params", "sparse"],
@@ -1145,27 +1165,247 @@ def summarise(table, binn_reason):
         binn_table["binn/sparse"] = binn_table["binn_s"] / binn_table["sparse_s"]
         binn_table["binn/sparse cpu"] = binn_table["binn_cpu_s"] / binn_table["sparse_cpu_s"]
         binn_table = binn_table.drop(columns=["binn_cpu_s"])
-        sizes = binn_rows["n_pathways"].iloc[0]
-        inputs = int(binn_rows["n_genes"].iloc[0])
-        sections[f"(c) binn {BINN_VERSION} on its own network ({inputs} inputs -> {sizes} "
-                 "pathways), one epoch, both trained by binn's BINNTrainer"] = binn_table
-    else:
-        binn_table = None
-        sections[f"(c) binn {BINN_VERSION}"] = binn_reason
 
     series = scaling_series(table)
-    sections["(e) Scaling of epoch time (log-log exponent, 1 thread)"] = pd.DataFrame(
+    edge_genes = table.loc[(table["kind"] == "edges") & (table["threads"] == 1), "n_genes"]
+    scaling_table = pd.DataFrame(
         [
             {"series": name, "from": float(x.min()), "to": float(x.max()), "points": len(x),
+             "at genes": (int(edge_genes.iloc[0]) if x_name == "edges" and len(edge_genes)
+                          else None),
              "exponent (wall)": loglog_exponent(x, wall),
              "exponent (CPU)": loglog_exponent(x, cpu)}
             for name, (x_name, x, wall, cpu) in series.items() if len(x) >= 2
-        ]
+        ],
+        columns=["series", "from", "to", "points", "at genes", "exponent (wall)",
+                 "exponent (CPU)"],
     )
-    sections["Targets (DESIGN.md), 1 thread, largest size measured"] = target_checks(
-        layer_table, fit_table, binn_table
-    )
-    return sections, series
+    return {"layer": layer_table, "epoch": fit_table, "memory": memory_table,
+            "binn": binn_table, "scaling": scaling_table,
+            "targets": target_checks(layer_table, fit_table, binn_table)}
+
+
+def summarise(table, binn_reason, tables=None):
+    """The summary sections and the scaling series (``tables``: :func:`summary_tables`)."""
+    tables = summary_tables(table) if tables is None else tables
+    sections = {
+        "(a, f) One gene layer, forward + backward, batch 128": tables["layer"],
+        "(b) One training epoch, 1,000 samples, batch 128, Adam, depth 4": tables["epoch"],
+        "(d, g) Peak memory of an epoch above the data, parameters, inference "
+        "(1 thread)": tables["memory"],
+    }
+    binn_table = tables["binn"]
+    if binn_table is not None:
+        inputs, sizes = binn_table["inputs"].iloc[0], binn_table["pathways"].iloc[0]
+        sections[f"(c) binn {BINN_VERSION} on its own network ({inputs} inputs -> {sizes} "
+                 "pathways), one epoch, both trained by binn's BINNTrainer"] = binn_table
+    else:
+        sections[f"(c) binn {BINN_VERSION}"] = binn_reason
+    sections["(e) Scaling of epoch time (log-log exponent, 1 thread)"] = tables["scaling"]
+    sections["Targets (DESIGN.md), 1 thread, largest size measured"] = tables["targets"]
+    return sections, scaling_series(table)
+
+
+def table_cell(value, digits=3):
+    """A docs table's cell: ``digits`` significant digits, whole numbers from 10**(digits-1).
+
+    Counts and values of ``10**(digits - 1)`` or more are rounded to whole numbers
+    and written with thousands separators, smaller values to ``digits``
+    significant digits; a missing value (NaN, None) is a dash.
+
+    Examples
+    --------
+    >>> [table_cell(v) for v in (20000, 855.4, 31.62, 0.04912, 4.47e-08, 0.0, np.nan)]
+    ['20,000', '855', '31.6', '0.0491', '4.47e-08', '0', '–']
+    """
+    value = np.nan if value is None else float(value)
+    if not np.isfinite(value):
+        return "–"
+    if value == 0:
+        return "0"
+    if abs(value) >= 10 ** (digits - 1):
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def _cells(frame, columns):
+    """{page column: formatted cells} of ``frame``'s columns, in the page's order."""
+    return pd.DataFrame({page: [table_cell(v) for v in frame[column]]
+                         for page, column in columns.items()})
+
+
+def docs_layer_tables(tables, binn_reason):
+    """The tables of docs/speed.rst's parts (a)-(g) and targets, one thread, formatted.
+
+    Parameters
+    ----------
+    tables : dict
+        :func:`summary_tables`' frames.
+    binn_reason : str or None
+        Why binn did not run (the binn table's only cell when it did not).
+
+    Returns
+    -------
+    dict
+        ``layer``, ``epoch``, ``memory``, ``binn``, ``scaling``, ``targets``: data
+        frames of text cells (:func:`table_cell`), which ``--docs-tables DIR``
+        writes as ``DIR/speed_<name>.csv``.
+    """
+    one = {name: frame[frame["threads"] == 1] for name, frame in tables.items()
+           if name in ("layer", "epoch")}
+    docs = {
+        "layer": _cells(one["layer"], {
+            "genes": "genes", "pathways": "pathways", "edges": "edges",
+            "sparse ms": "sparse_ms", "dense ms": "dense_ms", "floor ms": "floor_ms",
+            "dense/sparse": "dense/sparse", "sparse/floor": "sparse/floor",
+            "sparse CPU ms": "sparse_cpu_ms", "dense/sparse CPU": "dense/sparse cpu",
+            "sparse/floor CPU": "sparse/floor cpu"}),
+        "epoch": _cells(one["epoch"], {
+            "genes": "genes", "edges": "edges", "sparse s": "sparse_s", "dense s": "dense_s",
+            "skorch s": "skorch_s", "dense/sparse wall": "dense/sparse",
+            "dense/sparse CPU": "dense/sparse cpu", "final loss diff": "|loss diff|",
+            "max initial output diff": "|initial output diff|"}),
+        "memory": _cells(tables["memory"], {
+            "genes": "genes", "edges": "edges", "sparse params": "sparse_params",
+            "dense params": "dense_params", "sparse MiB": "sparse_MiB",
+            "dense MiB": "dense_MiB", "skorch MiB": "skorch_MiB",
+            "dense/sparse MiB": "dense/sparse MiB", "sparse samples/s": "sparse_samples/s",
+            "dense samples/s": "dense_samples/s"}),
+    }
+    binn = tables["binn"]
+    if binn is None:
+        docs["binn"] = pd.DataFrame({f"binn {BINN_VERSION}": [binn_reason or "not run"]})
+    else:
+        binn = binn.assign(**{"binn/sparse params": binn["binn_params"] / binn["sparse_params"],
+                              "binn/sparse MiB": binn["binn_MiB"] / binn["sparse_MiB"]})
+        docs["binn"] = _cells(binn, {
+            "threads": "threads", "inputs": "inputs", "edges": "edges",
+            "binn params": "binn_params", "sparse params": "sparse_params",
+            "binn/sparse params": "binn/sparse params", "binn s": "binn_s",
+            "sparse s": "sparse_s", "binn/sparse wall": "binn/sparse",
+            "binn/sparse CPU": "binn/sparse cpu", "binn MiB": "binn_MiB",
+            "sparse MiB": "sparse_MiB", "binn/sparse MiB": "binn/sparse MiB",
+            "binn samples/s": "binn_samples/s", "sparse samples/s": "sparse_samples/s"})
+        docs["binn"].insert(2, "pathways", [" → ".join(table_cell(int(n)) for n in p.split("-"))
+                                            for p in binn["pathways"]])
+
+    scaling = tables["scaling"]
+    labels = []
+    for _, row in scaling.iterrows():
+        impl, x_name = row["series"].split(", ")
+        label = f"{impl}, {table_cell(row['from'])} → {table_cell(row['to'])} {x_name}"
+        if pd.notna(row["at genes"]):
+            label += f" ({table_cell(row['at genes'])} genes)"
+        labels.append(label)
+    docs["scaling"] = _cells(scaling, {"slope, wall": "exponent (wall)",
+                                       "slope, CPU": "exponent (CPU)"})
+    docs["scaling"].insert(0, "series", labels)
+
+    targets = tables["targets"]
+    rows = []
+    if len(targets):
+        checks = targets.assign(
+            clock=targets["check"].str.extract(r"\((wall|CPU)\)$", expand=False),
+            name=targets["check"].str.replace(r" \((wall|CPU)\)$", "", regex=True))
+        for name, pair in checks.groupby("name", sort=False):
+            wall, cpu = (pair[pair["clock"] == clock] for clock in ("wall", "CPU"))
+            first = (wall if len(wall) else cpu).iloc[0]
+            where = ("" if first["genes"] == "binn"
+                     else f", {table_cell(first['genes'])} genes")
+            measured = " ".join(
+                [table_cell(wall["measured"].iloc[0])] * bool(len(wall))
+                + [f"(CPU {table_cell(cpu['measured'].iloc[0])})"] * bool(len(cpu)))
+            met = {(True, True): "yes", (False, False): "no",
+                   (True, False): "wall yes, CPU no", (False, True): "wall no, CPU yes"}
+            rows.append({
+                "target (DESIGN.md), one thread, largest size": name + where,
+                "measured": measured,
+                "target": first["target"].replace(">=", "≥").replace("<=", "≤"),
+                "met": met[(bool(wall["pass"].all()), bool(cpu["pass"].all()))],
+            })
+    docs["targets"] = pd.DataFrame(
+        rows, columns=["target (DESIGN.md), one thread, largest size", "measured", "target",
+                       "met"])
+    return docs
+
+
+def run_info_table(command, started, load_start, load_end, wall_seconds):
+    """The run's command, date, machine, load and wall time: ``speed_run_info.csv``.
+
+    Parameters
+    ----------
+    command : str
+        The command line that ran.
+    started : datetime.datetime
+        When the run began (timezone-aware).
+    load_start, load_end : tuple of float
+        ``os.getloadavg()`` at the start and at the end of the run.
+    wall_seconds : float
+        The run's wall time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item`` and ``value``, one row per fact.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> info = run_info_table("python benchmarks/speed.py --quick",
+    ...                       datetime.datetime(2026, 1, 2, 3, 4, tzinfo=datetime.timezone.utc),
+    ...                       (1.0, 2.0, 3.0), (4.0, 5.0, 6.0), 62.4)
+    >>> facts = dict(zip(info["item"], info["value"]))
+    >>> facts["date"], facts["load average at the start"], facts["wall time"]
+    ('2026-01-02 03:04 UTC', '1.0, 2.0, 3.0', '62 s')
+    """
+    for name, load in (("load_start", load_start), ("load_end", load_end)):
+        if len(load) != 3:
+            raise ValueError(f"{name} must be os.getloadavg()'s three averages (1, 5, 15 "
+                             f"minutes); got {load!r}.")
+    mkl = re.search(r"Math Kernel Library Version ([\d.]+)", torch.__config__.show())
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        memory = f"{pages * page_size / 2**30:.0f} GiB"
+    except (ValueError, OSError, AttributeError):
+        memory = "unknown"
+    versions = [f"Python {platform.python_version()}",
+                f"torch {torch.__version__}" + (f" (MKL {mkl.group(1)})" if mkl else ""),
+                f"numpy {np.__version__}", f"scipy {importlib.metadata.version('scipy')}",
+                f"pandas {pd.__version__}"]
+    items = {
+        "command": command,
+        "date": started.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPUs": f"{os.cpu_count()} ({cpu_model()})",
+        "memory": memory,
+        "system": platform.platform(),
+        "versions": ", ".join(versions),
+        "load average at the start": ", ".join(f"{v:.1f}" for v in load_start),
+        "load average at the end": ", ".join(f"{v:.1f}" for v in load_end),
+        "wall time": (f"{wall_seconds:.0f} s" if wall_seconds < 600
+                      else f"{wall_seconds / 60:.1f} min"),
+    }
+    return pd.DataFrame({"item": list(items), "value": list(items.values())})
+
+
+def cpu_model():
+    """The CPU's model name from ``/proc/cpuinfo``, else :func:`platform.processor`."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def write_tables(docs, out_dir, quick, docs_dir=None):
+    """Write each table to ``out_dir/table_<name>[_quick].csv``, ``docs_dir/speed_<name>.csv``."""
+    suffix = "_quick" if quick else ""
+    for name, frame in docs.items():
+        frame.to_csv(out_dir / f"table_{name}{suffix}.csv", index=False)
+        if docs_dir is not None:
+            docs_dir.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(docs_dir / f"speed_{name}.csv", index=False)
 
 
 def scaling_series(table):
@@ -1374,8 +1614,9 @@ def parse_args(argv=None):
                         + " (default: all)")
     parser.add_argument("--docs-tables", type=Path, default=None, metavar="DIR",
                         help="also write the tables that docs/speed.rst includes "
-                             "(speed_kernels.csv, speed_small.csv, speed_peers.csv) into DIR, "
-                             "e.g. docs/_static")
+                             "(speed_<table>.csv: layer, epoch, memory, binn, scaling, "
+                             "targets, run_info from the layers part; kernels, small, peers, "
+                             "reactome) into DIR, e.g. docs/_static")
     parser.add_argument("--reactome-threads", type=int, default=REACTOME_THREADS, metavar="N",
                         help="torch threads of part (k), the whole Reactome (default: "
                              f"{REACTOME_THREADS}; on a machine loaded by other jobs two "
@@ -1420,12 +1661,16 @@ def main(argv=None):
     if args.build_binn:
         build_binn_network(args.out / "cache")
         return 0
+    started, clock = datetime.datetime.now(datetime.timezone.utc), time.time()
+    load_start = os.getloadavg()
+    command = shlex.join(["python", "benchmarks/speed.py",
+                          *(sys.argv[1:] if argv is None else argv)])
     args.out.mkdir(parents=True, exist_ok=True)
     log = open_log(args.out)
     log.info("speed benchmark: torch %s, python %s, %s, %d CPUs, quick=%s, parts=%s",
              torch.__version__, platform.python_version(), platform.platform(),
              os.cpu_count(), args.quick, args.parts)
-    log.info("load average (1, 5, 15 min) at the start: %.1f, %.1f, %.1f", *os.getloadavg())
+    log.info("load average (1, 5, 15 min) at the start: %.1f, %.1f, %.1f", *load_start)
     sections, docs = {}, {}
     if "layers" in args.parts:
         binn_inputs, binn_reason = prepare_binn(args, log)
@@ -1436,7 +1681,9 @@ def main(argv=None):
             csv, KEY_COLUMNS, n_jobs=args.n_jobs, backend=args.backend, desc="speed",
             scheduler=args.scheduler, torch_threads=None,
         )
-        sections, series = summarise(table, binn_reason)
+        tables = summary_tables(table)
+        sections, series = summarise(table, binn_reason, tables)
+        docs.update(docs_layer_tables(tables, binn_reason))
         plot_scaling(series, args.out / "scaling.png")
     if "kernels" in args.parts:
         table = run_part(args, "kernels", make_kernel_cells(args.quick),
@@ -1472,13 +1719,12 @@ def main(argv=None):
         docs["reactome"] = summarise_reactome(table)
         sections[f"(k) Whole human Reactome, {REACTOME_EPOCHS} epochs of BINNRegressor: "
                  "P-NET copies against skip edges (median [quartiles])"] = docs["reactome"]
-    for name, frame in docs.items():
-        suffix = "_quick" if args.quick else ""
-        frame.to_csv(args.out / f"table_{name}{suffix}.csv", index=False)
-        if args.docs_tables is not None:
-            args.docs_tables.mkdir(parents=True, exist_ok=True)
-            frame.to_csv(args.docs_tables / f"speed_{name}.csv", index=False)
-    log.info("load average (1, 5, 15 min) at the end: %.1f, %.1f, %.1f", *os.getloadavg())
+    load_end = os.getloadavg()
+    if "layers" in args.parts:  # the run the page's machine section describes
+        docs["run_info"] = run_info_table(command, started, load_start, load_end,
+                                          time.time() - clock)
+    write_tables(docs, args.out, args.quick, args.docs_tables)
+    log.info("load average (1, 5, 15 min) at the end: %.1f, %.1f, %.1f", *load_end)
     print_summary(sections, out_dir=args.out)
     return 0
 
