@@ -54,7 +54,16 @@ gene → pathway layer:
   (``load_reactome(n_levels=4)``) restricted to the branch of one
   top-level pathway, *Programmed Cell Death* (R-HSA-5357801): 198 genes,
   layers of 18, 6, 2 and 1 pathways, 298 edges (``n_genes`` and
-  ``overlap`` do not apply).
+  ``overlap`` do not apply);
+- ``"reactome_genes"``: the whole human Reactome at Reactome scale,
+  ``load_reactome(n_levels=3)`` (a skip-level mask: every pathway reads its
+  genes and child pathways directly) restricted to ``n_genes`` of its
+  genes (:func:`reactome_subset`), the same genes whatever the cell's
+  seed. Three pathway layers, so ``depth`` is at most 3; ``overlap`` does
+  not apply. The genes are a fixed pseudo-random sample, so each gene keeps
+  all of its pathways (about 2.9 per gene, as in the whole hierarchy) and
+  the pathway sizes stay as skewed as Reactome's, scaled down
+  (2,000 genes: 482, 126 and 29 pathways, 6,437 edges).
 
 Noise (``noise``), one knob with a meaning per task:
 
@@ -115,6 +124,7 @@ existed):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 import warnings
@@ -158,6 +168,7 @@ __all__ = [
     "make_cell",
     "node_scores",
     "reactome_branch",
+    "reactome_subset",
     "recovery_table",
     "run_cell",
     "key_text",
@@ -170,7 +181,7 @@ __all__ = [
 ]
 
 TASKS = ("classification", "regression", "survival")
-HIERARCHIES = ("pyramid", "tree", "wide", "reactome")
+HIERARCHIES = ("pyramid", "tree", "wide", "reactome", "reactome_genes")
 REFERENCES = ("teacher", "chance", "student")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
 INPUT_MODELS = ("independent", "equicorrelated", "latent")
@@ -221,6 +232,11 @@ ALL_KEY_COLUMNS = [*KEY_COLUMNS, *CONSTRAINT_COLUMNS]
 FULL_DEPTH = 4
 #: Reactome's top-level pathway whose branch ``hierarchy="reactome"`` uses.
 REACTOME_BRANCH = ("R-HSA-5357801",)  # Programmed Cell Death
+#: Levels of the whole Reactome hierarchy that ``hierarchy="reactome_genes"`` keeps.
+REACTOME_LEVELS = 3
+# the salt of the hash that orders Reactome's genes for reactome_subset (fixed forever:
+# changing it changes every "reactome_genes" cell)
+_REACTOME_SUBSET_SALT = "sklearn_binn.study.reactome_genes"
 BATCH_SIZE = 128
 MIN_STEPS = 5000
 MIN_EPOCHS, MAX_EPOCHS = 200, 2000
@@ -341,6 +357,8 @@ def make_cell(**params):
                 "hierarchy='reactome' is a fixed Reactome branch: set n_genes=None and "
                 f"overlap=None (got n_genes={cell['n_genes']!r}, overlap={cell['overlap']!r})."
             )
+    elif cell["hierarchy"] == "reactome_genes":
+        _check_reactome_genes(cell["n_genes"], cell["depth"], cell["overlap"])
     else:
         _number(cell, "n_genes", 2, integer=True)
         _number(cell, "overlap", 1, optional=True)
@@ -357,6 +375,31 @@ def _seeds(seed):
     names = ("mask", "teacher", "train", "test", "student", "chance", "supervision")
     children = np.random.SeedSequence([int(seed), 20250101]).spawn(len(names))
     return {n: int(c.generate_state(1)[0] >> 1) for n, c in zip(names, children)}
+
+
+def _check_reactome_genes(n_genes, depth=REACTOME_LEVELS, overlap=None):
+    """Validate the parameters of a ``hierarchy="reactome_genes"`` cell."""
+    n_all = load_reactome(n_levels=REACTOME_LEVELS).n_features
+    if n_genes is None or isinstance(n_genes, bool) or not isinstance(n_genes, Integral):
+        raise TypeError(
+            "hierarchy='reactome_genes' needs n_genes, the number of Reactome genes to keep: "
+            f"an int in [2, {n_all}]; got n_genes={n_genes!r}."
+        )
+    if not 2 <= n_genes <= n_all:
+        raise ValueError(
+            f"hierarchy='reactome_genes' keeps n_genes of Reactome's {n_all} genes; n_genes "
+            f"must lie in [2, {n_all}]; got {n_genes!r}."
+        )
+    if overlap is not None:
+        raise ValueError(
+            "hierarchy='reactome_genes' takes its overlaps from Reactome: set overlap=None "
+            f"(got overlap={overlap!r})."
+        )
+    if depth > REACTOME_LEVELS:
+        raise ValueError(
+            f"hierarchy='reactome_genes' has {REACTOME_LEVELS} pathway layers; depth must lie "
+            f"in [1, {REACTOME_LEVELS}]; got depth={depth!r}."
+        )
 
 
 # ---------------------------------------------------------------- the masks
@@ -415,6 +458,62 @@ def _reactome_branch(roots, n_levels):
     return PathwayMask(layers, genes, names)
 
 
+def reactome_subset(n_genes):
+    """The whole human Reactome hierarchy cut to a fixed sample of ``n_genes`` of its genes.
+
+    The mask of ``hierarchy="reactome_genes"``: ``load_reactome(n_levels=3)``
+    (HGNC symbols; a skip-level mask, every pathway reading its genes and
+    child pathways directly) restricted with :meth:`PathwayMask.restrict` to
+    the first ``n_genes`` of Reactome's genes in a fixed pseudo-random order
+    (ranked by the SHA-256 of a fixed salt and the gene symbol, so the
+    choice depends on neither a cell's seed nor numpy's version), in
+    alphabetical order; pathways left without members are dropped. The
+    samples are nested: the genes of a smaller ``n_genes`` are among those
+    of a larger one.
+
+    A uniform sample of genes keeps each chosen gene's every pathway, so the
+    overlap of the gene sets (about 2.9 pathways per gene in the whole
+    hierarchy) is kept, and the pathway sizes stay as skewed as Reactome's,
+    scaled by ``n_genes / 11342`` (2,000 genes: first-layer pathways of
+    median size 6 and largest 237; 482, 126 and 29 pathways; 6,437 edges).
+    Small samples leave many pathways with a single gene.
+
+    Parameters
+    ----------
+    n_genes : int
+        Genes to keep, 2 to 11,342. The mask is cached per ``n_genes``
+        (masks are immutable).
+
+    Returns
+    -------
+    PathwayMask
+        ``n_genes`` features, three pathway layers, ``skip_levels=True``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``n_genes`` is not an int in [2, 11342].
+
+    Examples
+    --------
+    >>> mask = reactome_subset(60)
+    >>> mask
+    PathwayMask(n_features=60, layer_sizes=(116, 67, 24), n_edges=345, skip_levels=True)
+    >>> set(mask.feature_names) <= set(reactome_subset(200).feature_names)  # nested
+    True
+    """
+    _check_reactome_genes(n_genes)
+    return _reactome_subset(int(n_genes))
+
+
+@lru_cache(maxsize=8)
+def _reactome_subset(n_genes):
+    full = load_reactome(n_levels=REACTOME_LEVELS)
+    genes = sorted(full.feature_names.tolist(), key=lambda gene: hashlib.sha256(
+        f"{_REACTOME_SUBSET_SALT}:{gene}".encode()).hexdigest())
+    return full.restrict(sorted(genes[:n_genes]))
+
+
 def build_mask(cell):
     """The cell's pathway mask, cut to ``cell["depth"]`` layers.
 
@@ -434,10 +533,14 @@ def build_mask(cell):
     (20, 6, 2, 1)
     >>> build_mask(make_cell(hierarchy="wide", n_genes=100, depth=4)).layer_sizes
     (20, 12, 7, 4)
+    >>> build_mask(make_cell(hierarchy="reactome_genes", n_genes=60, depth=3)).layer_sizes
+    (116, 67, 24)
     """
     cell = make_cell(**cell)
     if cell["hierarchy"] == "reactome":
         full = reactome_branch()
+    elif cell["hierarchy"] == "reactome_genes":
+        full = reactome_subset(cell["n_genes"])
     else:
         seed = _seeds(cell["seed"])["mask"]
         n = cell["n_genes"]
@@ -522,15 +625,15 @@ def teacher_sign_table(teacher):
     (True, [-1, 1])
     """
     mask = teacher.mask
-    frames, inputs = [], np.asarray(mask.feature_names)
+    frames = []
     for k, layer in enumerate(mask.layers):
         coo = layer.tocoo()
         weights = np.asarray(teacher.weights[k].tocsr()[coo.row, coo.col]).ravel()
+        inputs = np.asarray(mask.input_names(k))  # a skip-level layer reads genes and nodes
         frames.append(pd.DataFrame({
             "source": inputs[coo.row], "target": np.asarray(mask.node_names[k])[coo.col],
             "layer": k, "sign": np.where(weights < 0, -1, 1),
         }))
-        inputs = np.asarray(mask.node_names[k])
     return pd.concat(frames, ignore_index=True)
 
 
