@@ -86,6 +86,7 @@ from sklearn_binn.study import (  # noqa: E402
     KEY_COLUMNS,
     PROTOCOLS,
     TASKS,
+    VERDICTS,
     cell_means,
     make_cell,
     recovery_table,
@@ -484,8 +485,22 @@ def plain_summary(wide, tables, out):
     for protocol, part in regression.groupby("protocol"):
         per_h = ", ".join(f"{h} {int((g['verdict'] == 'recovered').sum())}/{len(g)}"
                           for h, g in part.groupby("hierarchy"))
-        lines.append(f"Noiseless regression, {protocol!r}, cells recovered per hierarchy: "
-                     f"{per_h}.")
+        verdicts = part["verdict"].value_counts()
+        agree = pd.to_numeric(part["restarts_weight_pairwise_min"], errors="coerce").dropna()
+        lines.append(
+            f"Noiseless regression, {protocol!r}: {len(part)} cells, "
+            + ", ".join(f"{int(verdicts.get(v, 0))} {v}" for v in VERDICTS)
+            + f"; recovered per hierarchy: {per_h}"
+            + (f"; in the {len(agree)} cells with teacher-level restarts their lowest "
+               f"pairwise weight agreement was {agree.min():.3f}-{agree.max():.3f}"
+               if len(agree) else "") + ".")
+    other = cells[(cells["verdict"] == "non-identifiable")]
+    for protocol, part in other.groupby("protocol"):
+        gap = pd.to_numeric(part["train_gap"], errors="coerce")
+        lines.append(
+            f"Non-identifiable cells, {protocol!r}: {len(part)}; of them {int((gap < 0).sum())} "
+            "fit their training samples better than the teacher (train_gap < 0: noise or "
+            "label randomness fitted).")
     paired = tables.get("protocols paired")
     if paired is not None and len(paired):
         n = int(paired["n_cells"].sum())
@@ -829,7 +844,8 @@ def main(argv=None):
     tables = summary_tables(wide)
     for name, frame in zip(("verdicts.csv", "summary_by_layer.csv", "summary_by_hierarchy.csv",
                             "protocols_paired.csv"), tables.values()):
-        frame.to_csv(out / name, index=False, float_format="%.4g")
+        if len(frame):  # no pairs in a run of one protocol
+            frame.to_csv(out / name, index=False, float_format="%.4g")
     keys = [c for c in ALL_KEY_COLUMNS if c in wide.columns]
     per_cell = cell_means(wide).merge(wide[wide["layer"] == 0][[*keys, "verdict"]], on=keys)
     per_cell[[c for c in CELL_COLUMNS if c in per_cell]].to_csv(
@@ -848,7 +864,7 @@ def main(argv=None):
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
     if args.docs:
-        copy_to_docs(out, figure_paths(wide, out), args.docs)
+        copy_to_docs(out, figure_paths(wide, out), args.docs, rows=select_cells(table, cells))
     return 1 if problems else 0
 
 
@@ -860,7 +876,7 @@ DOCS_FILES = {"teacher_student.csv": "rows.csv", "cells_brief.csv": "cells.csv",
               "summary.txt": "summary.txt"}
 
 
-def copy_to_docs(out, figures, name, static=None):
+def copy_to_docs(out, figures, name, static=None, rows=None):
     """Copy a run's summary files and figures into the docs' ``_static`` folder.
 
     Parameters
@@ -875,6 +891,10 @@ def copy_to_docs(out, figures, name, static=None):
         ``teacher_student_<name>_fit[_<protocol>].png`` and ``..._layers...``.
     static : pathlib.Path, default=None
         Default ``docs/_static`` of this repository.
+    rows : pandas.DataFrame, default=None
+        The rows the summaries were computed from (the run's cells, when the
+        CSV holds more); written as ``..._rows.csv`` instead of the whole
+        ``teacher_student.csv``.
 
     Returns
     -------
@@ -896,7 +916,11 @@ def copy_to_docs(out, figures, name, static=None):
     static.mkdir(parents=True, exist_ok=True)
     written = []
     for source, target in DOCS_FILES.items():
-        if (out / source).exists():
+        if rows is not None and source == "teacher_student.csv":
+            path = static / f"teacher_student_{name}_{target}"
+            rows.to_csv(path, index=False)
+            written.append(path)
+        elif (out / source).exists():
             written.append(Path(shutil.copyfile(
                 out / source, static / f"teacher_student_{name}_{target}")))
     for paths in figures.values():

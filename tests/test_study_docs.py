@@ -26,6 +26,8 @@ import teacher_student  # noqa: E402
 from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa: E402
 
 PROTOCOLS = ("practice", "converged")
+#: The committed runs: the practice grid over 3 seeds, and both protocols on the same cells.
+RUNS = {"full_practice": {"practice"}, "full": set(PROTOCOLS)}
 
 
 def table_files(page):
@@ -35,8 +37,8 @@ def table_files(page):
             re.findall(r"\.\. csv-table::[^\n]*\n(?:[ \t]+:[^\n]*\n)*?[ \t]+:file:\s*(\S+)", text)]
 
 
-def _rows(protocol, run="quick"):
-    return pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_rows.csv")
+def _rows(run):
+    return pd.read_csv(STATIC / f"teacher_student_{run}_rows.csv")
 
 
 def test_the_page_takes_its_tables_from_csv_files_that_exist():
@@ -44,6 +46,8 @@ def test_the_page_takes_its_tables_from_csv_files_that_exist():
     assert len(files) >= 4
     missing = [str(f) for f in files if not f.exists()]
     assert missing == []
+    for run in RUNS:
+        assert STATIC / f"teacher_student_{run}_verdicts.csv" in files
 
 
 def test_the_page_has_no_hand_typed_table():
@@ -65,35 +69,46 @@ def _assert_same(computed, committed):
             assert left.astype(str).tolist() == right.astype(str).tolist(), column
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_the_summary_tables_regenerate_from_the_committed_rows(protocol):
-    wide = task_metric(recovery_table(_rows(protocol)))
+@pytest.mark.parametrize("run", RUNS)
+def test_the_summary_tables_regenerate_from_the_committed_rows(run):
+    wide = task_metric(recovery_table(_rows(run)))
     tables = teacher_student.summary_tables(wide)
-    for name, key in (("verdicts", "verdicts"), ("by_layer", "by layer")):
-        committed = pd.read_csv(STATIC / f"teacher_student_quick_{protocol}_{name}.csv")
+    names = [("verdicts", "verdicts"), ("by_layer", "by layer"), ("by_hierarchy", "by hierarchy")]
+    if len(RUNS[run]) > 1:
+        names.append(("paired", "protocols paired"))
+    else:
+        assert not (STATIC / f"teacher_student_{run}_paired.csv").exists()
+    for name, key in names:
+        committed = pd.read_csv(STATIC / f"teacher_student_{run}_{name}.csv")
         _assert_same(tables[key], committed)
 
 
-@pytest.mark.parametrize("run", ["quick", "timing"])
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_the_per_cell_and_run_time_tables_regenerate_from_the_committed_rows(protocol, run):
-    wide = recovery_table(_rows(protocol, run))
-    committed = pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_cells.csv")
+@pytest.mark.parametrize("run", RUNS)
+def test_the_per_cell_and_run_time_tables_regenerate_from_the_committed_rows(run):
+    wide = recovery_table(_rows(run))
+    committed = pd.read_csv(STATIC / f"teacher_student_{run}_cells.csv")
     _assert_same(pd.read_csv(io.StringIO(teacher_student.cell_brief(wide).to_csv(
         index=False, float_format="%.3g"))), committed)
-    times = pd.read_csv(STATIC / f"teacher_student_{run}_{protocol}_run_time.csv")
+    times = pd.read_csv(STATIC / f"teacher_student_{run}_run_time.csv")
     computed = teacher_student.run_time_table(wide, times["command"].iloc[0].split()[2:])
     _assert_same(computed, times)
 
 
-@pytest.mark.parametrize("run", ["quick", "timing"])
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_the_committed_rows_are_of_one_protocol_and_carry_the_evidence(protocol, run):
-    rows = _rows(protocol, run)
-    assert set(rows["protocol"]) == {protocol}
+@pytest.mark.parametrize("run", RUNS)
+def test_the_committed_rows_carry_the_evidence_and_the_summary_matches_them(run):
+    rows = _rows(run)
+    assert set(rows["protocol"]) == RUNS[run]
     for column in ("converged", "n_iter", "final_rel_loss_change", "grad_norm", "train_gap",
                    "verdict", "cell_time_s"):
         assert rows[column].notna().all(), column
+    # the printed summary the page includes counts these very cells
+    summary = (STATIC / f"teacher_student_{run}_summary.txt").read_text()
+    cells = rows[(rows["reference"] == "student") & (rows["layer"] == 0)]
+    assert f"Tested: {len(cells)} cell(s)" in summary
+    for protocol, part in cells.groupby("protocol"):
+        recovered = int((part["verdict"] == "recovered").sum())
+        assert f"Protocol {protocol!r}: {int(part['converged'].sum())} of {len(part)}" in summary
+        assert f"Verdicts: {recovered} recovered" in summary
 
 
 def test_the_regime_map_summaries_regenerate_from_the_committed_rows():
