@@ -111,16 +111,23 @@ def test_the_committed_rows_carry_the_evidence_and_the_summary_matches_them(run)
         assert f"Verdicts: {recovered} recovered" in summary
 
 
-def test_the_regime_map_summaries_regenerate_from_the_committed_rows():
+#: The regime map's committed runs: their command-line arguments.
+REGIME_RUNS = {"practice": ["--protocol", "practice"],
+               "converged": ["--protocol", "converged", "--seeds", "1"]}
+
+
+@pytest.mark.parametrize("protocol", REGIME_RUNS)
+def test_the_regime_map_summaries_regenerate_from_the_committed_rows(protocol):
     import regime_map
 
-    args = regime_map.build_arg_parser().parse_args(["--quick", "--protocol", "converged"])
+    args = regime_map.build_arg_parser().parse_args(REGIME_RUNS[protocol])
     cells, membership = regime_map.make_grid(args)
-    rows = pd.read_csv(STATIC / "regime_map_quick_converged_rows.csv")
+    rows = pd.read_csv(STATIC / f"regime_map_{protocol}_rows.csv")
+    assert set(rows["protocol"]) == {protocol}
     wide = task_metric(recovery_table(select_cells(rows, cells)))
     table = regime_map.sweep_table(wide, membership)
     for task in ("classification", "regression", "survival"):
-        committed = pd.read_csv(STATIC / f"regime_map_quick_converged_{task}.csv")
+        committed = pd.read_csv(STATIC / f"regime_map_{protocol}_{task}.csv")
         computed = pd.read_csv(io.StringIO(regime_map.task_summary(table, task).to_csv(
             index=False, float_format="%.3f")))
         _assert_same(computed, committed)
