@@ -278,8 +278,12 @@ def summary_tables(wide):
     wide["converged"] = wide["converged"].astype(str).str.lower().eq("true")
     cells = _student_cells(wide)
     keys = ["task", "protocol", "init", "depth"]
-    counts = verdict_counts(cells, keys).rename(
-        columns={"optimisation shortfall": "optim. shortfall"})
+
+    def counted(by):  # verdict counts per group, under the summary's short column names
+        return verdict_counts(cells, by).rename(
+            columns={"optimisation shortfall": "optim. shortfall"})
+
+    counts = counted(keys)
     conv = cells.groupby(keys, sort=False)["converged"].sum().rename("n_conv").reset_index()
     counts = counts.merge(conv, on=keys)
     order = [*keys, "n_cells", "n_conv", "recovered", "non-identifiable", "optim. shortfall",
@@ -298,9 +302,7 @@ def summary_tables(wide):
     per_cell["converged"] = per_cell["converged"] > 0.5
     h_keys = ["task", "protocol", "init", "hierarchy", "noise"]
     by_h = grouped(per_cell, h_keys)
-    h_counts = verdict_counts(cells, h_keys).rename(
-        columns={"optimisation shortfall": "optim. shortfall"})
-    by_h = by_h.merge(h_counts.drop(columns="n_cells"), on=h_keys)
+    by_h = by_h.merge(counted(h_keys).drop(columns="n_cells"), on=h_keys)
     drop = [] if wide["init"].nunique() > 1 else ["init"]
     return {
         "verdicts": counts.drop(columns=drop),
