@@ -82,6 +82,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
+    CELL_DEFAULTS,
     HIERARCHIES,
     KEY_COLUMNS,
     PROTOCOLS,
@@ -162,6 +163,12 @@ def build_arg_parser():
                         help="also copy the summary files to docs/_static/teacher_student_"
                              "NAME_<file> (rows, cells, verdicts, by_layer, by_hierarchy, "
                              "paired, run_time, summary, figures), which the docs include")
+    grid.add_argument("--refit", nargs=2, metavar=("ROWS", "VERDICT"),
+                      help="instead of the grid, rerun under --protocol the cells of a rows "
+                           "CSV (a run's teacher_student.csv) judged VERDICT under another "
+                           "protocol, e.g. docs/_static/teacher_student_full_rows.csv "
+                           "non-identifiable --protocol converged_float64; --tasks, "
+                           "--hierarchies, --depths, --noises narrow them when given")
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -184,6 +191,8 @@ def make_grid(args):
     >>> len(make_grid(args))
     12
     """
+    if getattr(args, "refit", None):
+        return refit_cells(args)
     base = QUICK if args.quick or args.tiny else FULL
     pick = {k: getattr(args, k) if getattr(args, k) is not None else base[k] for k in base}
     extra = dict(TINY) if args.tiny else {}
@@ -208,6 +217,85 @@ def make_grid(args):
                                     protocol=protocol, seed=seed, **extra,
                                 ))
     return cells
+
+
+def refit_cells(args):
+    """The cells of ``--refit ROWS VERDICT``: those judged VERDICT, under ``--protocol``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`build_arg_parser`, with ``refit`` set.
+
+    Returns
+    -------
+    list of dict
+        One cell per (cell judged ``VERDICT`` under a protocol not in
+        ``args.protocol``, protocol of ``args.protocol``), narrowed by
+        ``--tasks``, ``--hierarchies``, ``--depths`` and ``--noises`` when
+        given; in the order of the rows.
+
+    Raises
+    ------
+    ValueError
+        If ``VERDICT`` is not a verdict, or no cell has it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> rows = pd.DataFrame([{**make_cell(protocol="converged", seed=s), "layer": 0,
+    ...                       "reference": "student", "verdict": v}
+    ...                      for s, v in enumerate(["recovered", "non-identifiable"])])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "rows.csv"
+    ...     rows.to_csv(path, index=False)
+    ...     args = build_arg_parser().parse_args(
+    ...         ["--refit", str(path), "non-identifiable", "--protocol", "converged_float64"])
+    ...     [(c["seed"], c["protocol"]) for c in refit_cells(args)]
+    [(1, 'converged_float64')]
+    """
+    path, verdict = args.refit
+    if verdict not in VERDICTS:
+        raise ValueError(f"--refit VERDICT must be one of {VERDICTS}; got {verdict!r}.")
+    rows = pd.read_csv(path)
+    chosen = rows[(rows["reference"] == "student") & (rows["layer"] == 0)
+                  & (rows["verdict"] == verdict) & ~rows["protocol"].isin(args.protocol)]
+    narrow = {"task": args.tasks, "hierarchy": args.hierarchies, "depth": args.depths,
+              "noise": args.noises}
+    for column, values in narrow.items():
+        if values is not None:
+            chosen = chosen[chosen[column].isin(values)]
+    if chosen.empty:
+        raise ValueError(f"No cell of {path} is judged {verdict!r} under another protocol "
+                         f"than {args.protocol} (after the filters given).")
+    cells = []
+    for record in _fill_key_defaults(chosen).to_dict("records"):
+        cell = {c: _python_value(record[c]) for c in ALL_KEY_COLUMNS}
+        for protocol in args.protocol:
+            cells.append(make_cell(**{**cell, "protocol": protocol}))
+    return cells
+
+
+def _fill_key_defaults(frame):
+    """``frame`` with every key column, absent ones at their default."""
+    frame = frame.copy()
+    for column in ALL_KEY_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = CELL_DEFAULTS[column]
+    return frame
+
+
+def _python_value(value):
+    """A CSV value as the plain Python value a cell holds (NaN -> None, integral floats -> int)."""
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return None
+        return int(value) if float(value).is_integer() else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
 
 
 # ------------------------------------------------------------------- tables
@@ -312,6 +400,10 @@ def summary_tables(wide):
     }
 
 
+#: The protocols :func:`paired_protocols` sets side by side.
+PAIRED = ("practice", "converged")
+
+
 def paired_protocols(wide):
     """The same cells under both protocols: verdicts that change, recovery side by side.
 
@@ -348,14 +440,15 @@ def paired_protocols(wide):
     columns = ["n_cells", "n_conv_practice", "n_conv_converged", "recovered_practice",
                "recovered_converged", "verdict_changed", "weight_practice", "weight_converged",
                "weight_diff_mean", "weight_diff_sd"]
-    if set(wide["protocol"]) != set(PROTOCOLS):
+    if not set(PAIRED).issubset(wide["protocol"]):
         return pd.DataFrame(columns=["task", "hierarchy", "noise", *columns])
+    wide = wide[wide["protocol"].isin(PAIRED)]
     converged = wide["converged"].astype(str).str.lower().eq("true")
     cell = (wide.assign(converged=converged)
             .groupby([*keys, "protocol"], dropna=False)
             .agg(weight=("weight_student", "mean"), converged=("converged", "first"),
                  verdict=("verdict", "first"))
-            .unstack("protocol").dropna(subset=[("verdict", p) for p in PROTOCOLS]))
+            .unstack("protocol").dropna(subset=[("verdict", p) for p in PAIRED]))
     flat = pd.DataFrame({
         "n_conv_practice": cell[("converged", "practice")].astype(bool),
         "n_conv_converged": cell[("converged", "converged")].astype(bool),

@@ -31,6 +31,7 @@ from sklearn_binn.study import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+CONVERGED_FLOAT64_MAX_EPOCHS = study.CONVERGED_FLOAT64_MAX_EPOCHS
 
 
 def _fit(estimator, X, y):
@@ -41,7 +42,8 @@ def _fit(estimator, X, y):
 
 # ------------------------------------------------------------- the namespace
 CONSTANTS = {"ALL_KEY_COLUMNS", "BACKENDS", "CELL_DEFAULTS", "CONSTRAINT_COLUMNS",
-             "CONVERGED_MAX_EPOCHS", "CONVERGED_N_INIT", "CONVERGED_TOL", "HIERARCHIES",
+             "CONVERGED_FLOAT64_MAX_EPOCHS", "CONVERGED_FLOAT64_TOL", "CONVERGED_MAX_EPOCHS",
+             "CONVERGED_N_INIT", "CONVERGED_TOL", "HIERARCHIES",
              "KEY_COLUMNS", "N_RESTARTS", "PROTOCOLS", "RECOVERY_THRESHOLD", "REFERENCES",
              "TASKS", "TEACHER_LEVEL", "VERDICTS"}
 
@@ -101,7 +103,7 @@ def test_verdict_counts_counts_every_verdict_and_rejects_others():
 
 # --------------------------------------------------------------- protocols
 def test_protocols():
-    assert PROTOCOLS == ("practice", "converged")
+    assert PROTOCOLS == ("practice", "converged", "converged_float64")
     assert protocol_params("practice") == {}
     assert protocol_params("converged")["solver"] == "lbfgs"
     assert protocol_params("converged", max_epochs=7)["max_epochs"] == 7
@@ -109,6 +111,20 @@ def test_protocols():
         protocol_params("fast")
     with pytest.raises(ValueError, match="protocol must be one of"):
         make_cell(protocol="fast")
+
+
+def test_the_float64_protocol_fits_a_noiseless_teacher_below_float32_rounding():
+    # float32 rounding leaves a training MSE of ~1e-9 on this cell (measured 1.1e-9);
+    # the float64 protocol (dtype float64, tol 1e-10) reaches ~1e-15.
+    params = protocol_params("converged_float64")
+    assert params["dtype"] == "float64" and params["tol"] < protocol_params("converged")["tol"]
+    cell = dict(n_genes=12, depth=1, samples_per_edge=10.0, n_test=200, n_chance_draws=2)
+    rows = {p: pd.DataFrame(run_cell(make_cell(**cell, protocol=p))).query(
+        "reference == 'student'").iloc[0] for p in ("converged", "converged_float64")}
+    assert rows["converged_float64"]["converged"]
+    assert rows["converged_float64"]["train_loss"] < 1e-12 < rows["converged"]["train_loss"]
+    assert rows["converged_float64"]["verdict"] == "recovered"
+    assert rows["converged_float64"]["max_epochs_used"] == CONVERGED_FLOAT64_MAX_EPOCHS
 
 
 # -------------------------------------------------------- convergence evidence

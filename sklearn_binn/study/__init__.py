@@ -55,6 +55,8 @@ from ._cells import (
 from ._protocols import (
     CONVERGED_MAX_EPOCHS,
     CONVERGED_N_INIT,
+    CONVERGED_FLOAT64_MAX_EPOCHS,
+    CONVERGED_FLOAT64_TOL,
     CONVERGED_TOL,
     PROTOCOLS,
     convergence_evidence,
@@ -89,6 +91,8 @@ __all__ = [
     "CONSTRAINT_COLUMNS",
     "CONVERGED_MAX_EPOCHS",
     "CONVERGED_N_INIT",
+    "CONVERGED_FLOAT64_MAX_EPOCHS",
+    "CONVERGED_FLOAT64_TOL",
     "CONVERGED_TOL",
     "CellError",
     "HIERARCHIES",

@@ -696,8 +696,8 @@ def _n_train(cell, mask):
 def _max_epochs(cell, n_train):
     if cell["max_epochs"] is not None:
         return int(cell["max_epochs"])
-    if cell["protocol"] == "converged":
-        return protocol_params("converged")["max_epochs"]
+    if cell["protocol"] != "practice":
+        return protocol_params(cell["protocol"])["max_epochs"]
     n_fit = n_train - math.ceil(0.1 * n_train) if cell["early_stopping"] else n_train
     batches = max(1, math.ceil(n_fit / BATCH_SIZE))
     return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(MIN_STEPS / batches))))
@@ -711,8 +711,8 @@ def _student_params(cell, max_epochs, random_state, teacher=None):
         "max_epochs": max_epochs,
         "random_state": random_state,
     }
-    if cell["protocol"] == "converged":
-        params.update(protocol_params("converged", max_epochs=max_epochs))
+    if cell["protocol"] != "practice":
+        params.update(protocol_params(cell["protocol"], max_epochs=max_epochs))
     if cell["weight_decay"]:
         params["optimizer__weight_decay"] = float(cell["weight_decay"])
     if not cell["early_stopping"] and cell["protocol"] == "practice":

@@ -1,6 +1,6 @@
 """How a study trains its students, and the evidence that a student converged.
 
-Two protocols (:data:`PROTOCOLS`):
+Three protocols (:data:`PROTOCOLS`):
 
 - ``"practice"``: what users do -- the estimators' defaults (Adam,
   mini-batches, early stopping on a validation split) with the cell's
@@ -11,7 +11,12 @@ Two protocols (:data:`PROTOCOLS`):
   lowest training loss, stopping when the training loss has improved by
   less than ``tol`` (:data:`CONVERGED_TOL`, relative) over 10 iterations of
   the estimator or the line search can no longer move, within
-  :data:`CONVERGED_MAX_EPOCHS` epochs of up to 20 L-BFGS iterations each.
+  :data:`CONVERGED_MAX_EPOCHS` epochs of up to 20 L-BFGS iterations each;
+- ``"converged_float64"``: the same in float64 (``dtype="float64"``) to the
+  tighter ``tol`` :data:`CONVERGED_FLOAT64_TOL` within
+  :data:`CONVERGED_FLOAT64_MAX_EPOCHS` epochs, to settle cells whose
+  float32 students stop a hair above or below the teacher's training loss
+  (float32 rounding alone leaves a mean squared error of ~1e-9).
 
 Whatever the protocol, :func:`convergence_evidence` reads off a fitted
 student whether it converged (the estimator's ``converged_``), its
@@ -29,6 +34,8 @@ from .._classifier import BINNClassifier
 from .._survival import BINNSurvival
 
 __all__ = [
+    "CONVERGED_FLOAT64_MAX_EPOCHS",
+    "CONVERGED_FLOAT64_TOL",
     "CONVERGED_MAX_EPOCHS",
     "CONVERGED_N_INIT",
     "CONVERGED_TOL",
@@ -40,13 +47,17 @@ __all__ = [
 ]
 
 #: The training protocols of a study cell.
-PROTOCOLS = ("practice", "converged")
+PROTOCOLS = ("practice", "converged", "converged_float64")
 #: ``n_init`` of the converged protocol: L-BFGS restarts, the lowest training loss kept.
 CONVERGED_N_INIT = 3
 #: ``tol`` of the converged protocol (relative improvement over 10 epochs).
 CONVERGED_TOL = 1e-6
+#: ``tol`` of the ``"converged_float64"`` protocol.
+CONVERGED_FLOAT64_TOL = 1e-10
 #: Epoch budget of the converged protocol (an epoch: up to 20 L-BFGS iterations).
 CONVERGED_MAX_EPOCHS = 500
+#: Epoch budget of the ``"converged_float64"`` protocol (its tighter ``tol`` needs more).
+CONVERGED_FLOAT64_MAX_EPOCHS = 2000
 
 
 def protocol_params(protocol, *, max_epochs=None):
@@ -54,17 +65,20 @@ def protocol_params(protocol, *, max_epochs=None):
 
     Parameters
     ----------
-    protocol : {"practice", "converged"}
+    protocol : {"practice", "converged", "converged_float64"}
     max_epochs : int, default=None
         The epoch budget; ``None`` leaves ``"practice"`` to the caller and
-        gives ``"converged"`` :data:`CONVERGED_MAX_EPOCHS`.
+        gives ``"converged"`` :data:`CONVERGED_MAX_EPOCHS` and
+        ``"converged_float64"`` :data:`CONVERGED_FLOAT64_MAX_EPOCHS`.
 
     Returns
     -------
     dict
         ``{}`` plus ``max_epochs`` for ``"practice"`` (the estimators'
         defaults); ``solver="lbfgs"``, ``n_init``, ``tol``,
-        ``n_iter_no_change=10`` and ``max_epochs`` for ``"converged"``.
+        ``n_iter_no_change=10`` and ``max_epochs`` for ``"converged"``;
+        the same with ``tol`` :data:`CONVERGED_FLOAT64_TOL`,
+        ``dtype="float64"`` and its own budget for ``"converged_float64"``.
 
     Raises
     ------
@@ -75,16 +89,22 @@ def protocol_params(protocol, *, max_epochs=None):
     --------
     >>> protocol_params("converged")
     {'solver': 'lbfgs', 'n_init': 3, 'tol': 1e-06, 'n_iter_no_change': 10, 'max_epochs': 500}
+    >>> protocol_params("converged_float64")["dtype"]
+    'float64'
     >>> protocol_params("practice", max_epochs=200)
     {'max_epochs': 200}
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}; got {protocol!r}.")
     params = {}
-    if protocol == "converged":
+    if protocol != "practice":
         params = {"solver": "lbfgs", "n_init": CONVERGED_N_INIT, "tol": CONVERGED_TOL,
                   "n_iter_no_change": 10}
-        max_epochs = CONVERGED_MAX_EPOCHS if max_epochs is None else max_epochs
+        budget = CONVERGED_MAX_EPOCHS
+        if protocol == "converged_float64":
+            params.update(tol=CONVERGED_FLOAT64_TOL, dtype="float64")
+            budget = CONVERGED_FLOAT64_MAX_EPOCHS
+        max_epochs = budget if max_epochs is None else max_epochs
     if max_epochs is not None:
         params["max_epochs"] = int(max_epochs)
     return params
