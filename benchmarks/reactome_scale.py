@@ -74,11 +74,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, print_summary, run_cells  # noqa: E402
 from sklearn_binn.study import (  # noqa: E402
-    CONVERGED_MAX_EPOCHS,
     KEY_COLUMNS,
+    PAIRED_PROTOCOLS,
     PROTOCOLS,
     TASKS,
     make_cell,
+    protocol_params,
     reactome_subset,
     recovery_table,
     run_cell,
@@ -148,7 +149,7 @@ def epoch_budget(protocol, n_train):
 
     ``"practice"``: ``max(200, ceil(5000 / batches per epoch))`` capped at
     2000, batches of 128 over the 90 % not held out for early stopping;
-    ``"converged"``: :data:`~sklearn_binn.study.CONVERGED_MAX_EPOCHS`.
+    the converged protocols: their budget (:func:`~sklearn_binn.study.protocol_params`).
 
     Examples
     --------
@@ -157,8 +158,8 @@ def epoch_budget(protocol, n_train):
     >>> epoch_budget("converged", 451)
     500
     """
-    if protocol == "converged":
-        return CONVERGED_MAX_EPOCHS
+    if protocol != "practice":
+        return protocol_params(protocol)["max_epochs"]
     batches = max(1, math.ceil((n_train - math.ceil(0.1 * n_train)) / BATCH_SIZE))
     return int(min(2000, max(200, math.ceil(5000 / batches))))
 
@@ -476,7 +477,8 @@ def build_arg_parser():
     parser = build_parser(__file__, __doc__)
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=["regression"],
                         help="tasks (default: regression)")
-    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS, default=list(PROTOCOLS),
+    parser.add_argument("--protocols", nargs="+", choices=PROTOCOLS,
+                        default=list(PAIRED_PROTOCOLS),
                         help="training protocols (default: both)")
     parser.add_argument("--n-genes", type=int, metavar="N",
                         help=f"Reactome genes kept (default {FULL['n_genes']}, "
@@ -535,7 +537,7 @@ def main(argv=None):
     elapsed = time.perf_counter() - start
     per_cell = cell_table(table, cells, plan)
     per_cell.to_csv(args.out / "cells.csv", index=False, float_format="%.4g")
-    projected, totals = project(measured_times(table), args.tasks, list(PROTOCOLS),
+    projected, totals = project(measured_times(table), args.tasks, list(args.protocols),
                                 args.seeds, args.target_genes, args.cores)
     projected.to_csv(args.out / "projection.csv", index=False, float_format="%.4g")
     totals.to_csv(args.out / "projection_totals.csv", index=False, float_format="%.4g")

@@ -45,6 +45,9 @@ From the repository root::
     # (288 cells per protocol; measured cell times and projections: docs/teacher_student.rst)
     python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --n-genes 60 \\
         --hierarchies pyramid reactome                      # a reduced grid
+    python benchmarks/teacher_student.py --refit docs/_static/teacher_student_full_rows.csv \\
+        non-identifiable --protocol converged_float64 --tasks regression --noises 0
+        # the cells judged non-identifiable, refitted in float64 to a tighter tolerance
 
 Results go to ``--out`` (default ``./teacher_student/``): the CSV of all
 rows (``teacher_student.csv``, one row per cell × reference × layer;
@@ -54,7 +57,8 @@ per layer; one pair per protocol, suffixed ``_practice``/``_converged``,
 when a run has both), the summary tables as ``verdicts.csv``,
 ``summary_by_layer.csv`` and ``summary_by_hierarchy.csv``, ``cells.csv``
 (one row per cell, averaged over its layers, with its verdict),
-``cells_brief.csv`` (its narrow form), ``run_time.csv`` and
+``cells_brief.csv`` (its narrow form), ``run_time.csv``, with ``--refit``
+``refit.csv`` (each refitted cell beside its first fit), and
 ``summary.txt``. The printed summary starts with a few plain sentences
 (what was tested, what recovered, against chance, where the files went),
 explains the columns, and ends with the verdict counts.
@@ -85,6 +89,7 @@ from sklearn_binn.study import (  # noqa: E402
     CELL_DEFAULTS,
     HIERARCHIES,
     KEY_COLUMNS,
+    PAIRED_PROTOCOLS,
     PROTOCOLS,
     TASKS,
     VERDICTS,
@@ -157,8 +162,9 @@ def build_arg_parser():
     grid.add_argument("--protocol", nargs="+", default=["practice"],
                       choices=list(PROTOCOLS), metavar="P",
                       help="training protocol(s): 'practice' (the estimators' defaults: Adam, "
-                           "mini-batches, early stopping) and/or 'converged' (full-batch "
-                           "L-BFGS to tolerance with 3 restarts)")
+                           "mini-batches, early stopping), 'converged' (full-batch L-BFGS to "
+                           "tolerance with 3 restarts) and/or 'converged_float64' (the same in "
+                           "float64 to a tighter tolerance)")
     parser.add_argument("--docs", metavar="NAME",
                         help="also copy the summary files to docs/_static/teacher_student_"
                              "NAME_<file> (rows, cells, verdicts, by_layer, by_hierarchy, "
@@ -274,6 +280,60 @@ def refit_cells(args):
         for protocol in args.protocol:
             cells.append(make_cell(**{**cell, "protocol": protocol}))
     return cells
+
+
+def refit_comparison(before, after):
+    """The refitted cells beside their first fit: convergence, training gap, recovery, verdict.
+
+    Parameters
+    ----------
+    before, after : pandas.DataFrame
+        :func:`recovery_table` of the rows the cells were chosen from and
+        of the refit's rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per refitted cell and protocol (the first fit's, then each
+        refit's): ``task``, ``hierarchy``, ``depth``, ``noise``, ``seed``,
+        ``protocol``, ``converged``, ``n_iter``, ``final_rel_loss_change``,
+        ``train_gap``, ``n_restarts_teacher_level``, ``weight_min`` and
+        ``activation_min`` (the lowest layer's recovery),
+        ``restarts_weight_pairwise_min`` (lowest over layers) and
+        ``verdict``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> one = dict(task="regression", hierarchy="tree", depth=1, noise=0.0, seed=0,
+    ...            init="default", layer=0, n_iter=9, final_rel_loss_change=0.0,
+    ...            n_restarts_teacher_level=2, restarts_weight_pairwise_min=0.7)
+    >>> before = pd.DataFrame([{**one, "protocol": "converged", "converged": True,
+    ...     "train_gap": 3e-6, "weight_student": 0.7, "activation_student": 0.7,
+    ...     "verdict": "non-identifiable"}])
+    >>> after = before.assign(protocol="converged_float64", train_gap=1e-12,
+    ...     weight_student=1.0, activation_student=1.0, verdict="recovered")
+    >>> refit_comparison(before, after)[["protocol", "verdict"]].values.tolist()
+    [['converged', 'non-identifiable'], ['converged_float64', 'recovered']]
+    """
+    cell_keys = ["task", "hierarchy", "depth", "noise", "seed", "init"]
+    keys = [*cell_keys, "protocol"]
+    refitted = after[cell_keys].drop_duplicates()
+    both = pd.concat([before.merge(refitted, on=cell_keys), after], ignore_index=True)
+    group = both.groupby(keys, sort=False, dropna=False)
+    out = group[["weight_student", "activation_student"]].min().rename(
+        columns={"weight_student": "weight_min", "activation_student": "activation_min"})
+    out["restarts_weight_pairwise_min"] = group["restarts_weight_pairwise_min"].min()
+    first = both[both["layer"] == 0].set_index(keys)
+    for column in ("converged", "n_iter", "final_rel_loss_change", "train_gap",
+                   "n_restarts_teacher_level", "verdict"):
+        out[column] = first[column].reindex(out.index)
+    columns = ["converged", "n_iter", "final_rel_loss_change", "train_gap",
+               "n_restarts_teacher_level", "weight_min", "activation_min",
+               "restarts_weight_pairwise_min", "verdict"]
+    out = out.reset_index()
+    return (out.sort_values(cell_keys, kind="stable")
+            [[c for c in keys if c != "init"] + columns].reset_index(drop=True))
 
 
 def _fill_key_defaults(frame):
@@ -400,8 +460,7 @@ def summary_tables(wide):
     }
 
 
-#: The protocols :func:`paired_protocols` sets side by side.
-PAIRED = ("practice", "converged")
+PAIRED = PAIRED_PROTOCOLS
 
 
 def paired_protocols(wide):
@@ -946,6 +1005,10 @@ def main(argv=None):
     per_cell[[c for c in CELL_COLUMNS if c in per_cell]].to_csv(
         out / "cells.csv", index=False, float_format="%.4g")
     run_time_table(wide, argv).to_csv(out / "run_time.csv", index=False, float_format="%.4g")
+    if args.refit:
+        before = task_metric(recovery_table(pd.read_csv(args.refit[0])))
+        refit_comparison(before, wide).to_csv(out / "refit.csv", index=False,
+                                              float_format="%.4g")
     cell_brief(wide).to_csv(out / "cells_brief.csv", index=False, float_format="%.3g")
     problems = check_references(wide)
     sections = {
@@ -968,6 +1031,7 @@ DOCS_FILES = {"teacher_student.csv": "rows.csv", "cells_brief.csv": "cells.csv",
               "verdicts.csv": "verdicts.csv", "summary_by_layer.csv": "by_layer.csv",
               "summary_by_hierarchy.csv": "by_hierarchy.csv",
               "protocols_paired.csv": "paired.csv", "run_time.csv": "run_time.csv",
+              "refit.csv": "refit.csv",
               "summary.txt": "summary.txt"}
 
 

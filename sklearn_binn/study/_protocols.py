@@ -39,6 +39,7 @@ __all__ = [
     "CONVERGED_MAX_EPOCHS",
     "CONVERGED_N_INIT",
     "CONVERGED_TOL",
+    "PAIRED_PROTOCOLS",
     "PROTOCOLS",
     "convergence_evidence",
     "gradient_norm",
@@ -48,6 +49,8 @@ __all__ = [
 
 #: The training protocols of a study cell.
 PROTOCOLS = ("practice", "converged", "converged_float64")
+#: The two protocols a study runs side by side (what users do, and trained to tolerance).
+PAIRED_PROTOCOLS = ("practice", "converged")
 #: ``n_init`` of the converged protocol: L-BFGS restarts, the lowest training loss kept.
 CONVERGED_N_INIT = 3
 #: ``tol`` of the converged protocol (relative improvement over 10 epochs).
