@@ -35,6 +35,16 @@ Outputs (in ``--out``)
     nodes and their mean weight and activation recovery (raw, and the
     chance level of the same nodes), and how often the student-point verdict
     agrees with the teacher-point one.
+``diagnostic_map_findings.csv``
+    The numbers the docs cite, per task (:func:`findings`): the sweep
+    points with gene → pathway nodes not identifiable at the teacher (and
+    their excess null directions), the points where every node is, the
+    layer-0 recovery there, its Spearman correlation with the eigenvalue
+    ratio, the nodes' recovery above chance by verdict, and how often the
+    student-point verdict agrees.
+``diagnostic_map_run_time.csv``
+    The cells, failures and the cells' own time
+    (:func:`regime_map.run_time_table`).
 ``diagnostic_map.png``
     Per task: layer-0 weight recovery above chance against the teacher's
     ``log10 eigenvalue_ratio``, one point per cell, hollow where some node
@@ -74,7 +84,7 @@ from sklearn_binn.study import (  # noqa: E402
     run_cell,
     select_cells,
 )
-from regime_map import AXES, add_protocol_option, make_grid  # noqa: E402
+from regime_map import AXES, add_protocol_option, make_grid, run_time_table  # noqa: E402
 from teacher_student import check_references  # noqa: E402
 
 #: The regime map's one-factor sweeps (its phase diagrams and constraint arms are left out).
@@ -212,6 +222,111 @@ def node_verdicts(rows):
     return table.reset_index()
 
 
+def findings(table, nodes):
+    """The numbers the docs cite, one row per quantity, one column per task.
+
+    Computed from the two summary tables alone (so the committed CSVs
+    regenerate them without the rows).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`diagnosis_table` (``diagnostic_map_table.csv``).
+    nodes : pandas.DataFrame
+        From :func:`node_verdicts` (``diagnostic_map_nodes.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quantity`` and one column per task:
+
+        - ``sweep points``: the sweep points of the run;
+        - ``not identifiable at the teacher: <sweep> <point> (excess null
+          directions)``: one row per point where some gene → pathway node is
+          not identifiable at the teacher in some task, its mean
+          ``deficiency_teacher`` (empty where that task's nodes all are);
+        - ``points with every node of every layer identifiable``;
+        - over those points, the layer-0 weight recovery above chance:
+          ``median``, ``min``, ``max``; the ``log10 eigenvalue ratio``'s
+          ``min`` and ``max``; its ``Spearman rho`` with the layer-0 recovery
+          and the ``p`` value;
+        - per teacher-point verdict, the nodes' ``weight recovery above
+          chance`` (mean recovery against the same nodes' untrained
+          students) and the ``share`` whose student-point verdict agrees;
+        - the layer-0 weight recovery above chance of the ``init`` sweep's
+          random and teacher starts.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({
+    ...     "task": "regression", "sweep": "depth", "x": ["1", "2", "3"], "layer": 0,
+    ...     "identifiable_teacher": [1.0, 1.0, 0.5], "deficiency_teacher": [0, 0, 4.0],
+    ...     "log10_eigenvalue_ratio_teacher": [-6.0, -5.0, np.nan],
+    ...     "weight_above_chance": [0.2, 0.6, 0.1]})
+    >>> nodes = pd.DataFrame({"task": "regression", "identifiable_at_teacher": [False, True],
+    ...                       "weight_recovery": [0.5, 0.75], "weight_chance": 0.5,
+    ...                       "student_verdict_agrees": [1.0, 0.9]})
+    >>> out = findings(table, nodes).set_index("quantity")["regression"]
+    >>> float(out["not identifiable at the teacher: depth 3 (excess null directions)"])
+    4.0
+    >>> float(out["identifiable points: layer-0 weight recovery above chance, median"])
+    0.4
+    >>> float(out["identifiable nodes: weight recovery above chance"])
+    0.5
+    """
+    from scipy.stats import spearmanr
+
+    tasks = list(dict.fromkeys(table["task"]))
+    layer0 = table[table["layer"] == 0]
+    every = table.groupby(["task", "sweep", "x"], sort=False)["identifiable_teacher"].min()
+    flagged = layer0[layer0["identifiable_teacher"] < 1.0]
+    rows = {"sweep points": {t: float((layer0["task"] == t).sum()) for t in tasks}}
+    for (sweep, x), _ in flagged.groupby(["sweep", "x"], sort=False):
+        at = flagged[(flagged["sweep"] == sweep) & (flagged["x"] == x)].set_index("task")
+        rows[f"not identifiable at the teacher: {sweep} {x} (excess null directions)"] = {
+            t: float(at.loc[t, "deficiency_teacher"]) if t in at.index else np.nan
+            for t in tasks}
+    rows["points with every node of every layer identifiable"] = {
+        t: float((every.loc[t] >= 1.0).sum()) for t in tasks}
+    stats = {}
+    for task in tasks:
+        full = every.loc[task][every.loc[task] >= 1.0].index
+        part = layer0[layer0["task"] == task].set_index(["sweep", "x"]).loc[list(full)]
+        recovery = part["weight_above_chance"].astype(float)
+        ratio = part["log10_eigenvalue_ratio_teacher"].astype(float)
+        rho, p = spearmanr(ratio, recovery, nan_policy="omit")
+        stats[task] = {"median": recovery.median(), "min": recovery.min(),
+                       "max": recovery.max(), "ratio min": ratio.min(),
+                       "ratio max": ratio.max(), "rho": float(rho), "p": float(p)}
+    for key, name in (("median", "median"), ("min", "min"), ("max", "max")):
+        rows[f"identifiable points: layer-0 weight recovery above chance, {name}"] = {
+            t: stats[t][key] for t in tasks}
+    rows["identifiable points: log10 eigenvalue ratio at the teacher, min"] = {
+        t: stats[t]["ratio min"] for t in tasks}
+    rows["identifiable points: log10 eigenvalue ratio at the teacher, max"] = {
+        t: stats[t]["ratio max"] for t in tasks}
+    rows["identifiable points: Spearman rho, eigenvalue ratio vs layer-0 recovery"] = {
+        t: stats[t]["rho"] for t in tasks}
+    rows["identifiable points: Spearman p"] = {t: stats[t]["p"] for t in tasks}
+    by_node = nodes.set_index(["task", "identifiable_at_teacher"])
+    for flag, name in ((True, "identifiable"), (False, "non-identifiable")):
+        above, agrees = {}, {}
+        for task in tasks:
+            if (task, flag) in by_node.index:
+                node = by_node.loc[(task, flag)]
+                above[task] = ((node["weight_recovery"] - node["weight_chance"])
+                               / (1.0 - node["weight_chance"]))
+                agrees[task] = node["student_verdict_agrees"]
+        rows[f"{name} nodes: weight recovery above chance"] = above
+        rows[f"{name} nodes: share whose verdict at the student agrees"] = agrees
+    init = layer0[layer0["sweep"] == "init"].set_index(["task", "x"])["weight_above_chance"]
+    for start in ("default", "teacher"):
+        rows[f"init {start}: layer-0 weight recovery above chance"] = {
+            t: init.get((t, start), np.nan) for t in tasks}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=tasks)
+    return out.rename_axis("quantity").reset_index()
+
+
 def _flags(text):
     return np.array(str(text).split(";"), dtype=float)
 
@@ -274,6 +389,10 @@ def main(argv=None):
     summary.to_csv(out / "diagnostic_map_table.csv", index=False, float_format="%.4g")
     verdicts = node_verdicts(rows)
     verdicts.to_csv(out / "diagnostic_map_nodes.csv", index=False, float_format="%.4g")
+    findings(summary, verdicts).to_csv(out / "diagnostic_map_findings.csv", index=False,
+                                       float_format="%.4g")
+    run_time_table(recovery_table(rows), cells, argv, script="benchmarks/diagnostic_map.py").to_csv(
+        out / "diagnostic_map_run_time.csv", index=False, float_format="%.4g")
     plot_diagnosis(summary, out / "diagnostic_map.png")
     problems = check_references(recovery_table(rows))
     sections = {"Per sweep point and layer": summary, "Per node, by verdict at the teacher":

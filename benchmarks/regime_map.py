@@ -93,7 +93,26 @@ layer) and ``regime_map_phase_<task>.png`` (the two-factor phase
 diagrams: output fit and the gene → pathway layer's recovery),
 ``regime_map_table.csv`` (the numbers behind the heatmaps, with the sd
 over seeds), ``layer_thresholds.csv`` (the samples per edge each layer
-needs) and the printed summary.
+needs), per task ``regime_map_summary_<task>.csv`` (:func:`task_summary`),
+``regime_map_key_numbers.csv`` (the few numbers the docs cite that the
+per-task summaries do not show: :func:`key_numbers`),
+``regime_map_run_time.csv`` (:func:`run_time_table`: cells, failures and
+the cells' own time; ``regime_map_constraints_run_time.csv`` for the
+constrained cells) and the printed summary.
+
+``--docs NAME`` also copies the run's files into ``docs/_static`` as
+``regime_map_NAME_<file>`` (:data:`DOCS_FILES`, :func:`copy_to_docs`):
+``rows.csv`` (the run's rows), ``table.csv``, ``layer_thresholds.csv``,
+``<task>.csv``, ``key_numbers.csv``, ``run_time.csv``, the figures
+``<task>.png`` and ``phase_<task>.png``; for a run with the
+``constraints`` sweep, ``constraints_rows.csv``, ``constraints_table.csv``,
+``constraints.csv`` (the short table), ``constraints.png`` and
+``constraints_run_time.csv`` -- and only those, so a constraints-only run
+leaves the map's files alone. A rerun on a finished ``--out`` runs no cell,
+so ``--docs`` can render a finished run into the docs::
+
+    python benchmarks/regime_map.py --n-jobs 1 --protocol converged --seeds 2 \
+        --out regime_conv --docs converged
 
 Recovery *above chance* is ``(student - chance) / (1 - chance)``: 0 for an
 untrained student, 1 for the teacher itself, per layer.
@@ -215,6 +234,11 @@ def build_arg_parser():
                         help="fixed epoch budget (default: practice max(200, ~5000 steps), at "
                              "most 2000; converged 500 L-BFGS epochs)")
     add_protocol_option(parser)
+    parser.add_argument("--docs", metavar="NAME",
+                        help="also copy the run's tables, rows and figures to docs/_static/"
+                             "regime_map_NAME_<file> (rows, table, layer_thresholds, <task>, "
+                             "key_numbers, run_time, <task>.png, phase_<task>.png; constraints_* "
+                             "for the constraints sweep), which the docs include")
     return parser
 
 
@@ -303,10 +327,10 @@ def make_grid(args):
     sweeps = args.sweeps or [s for s in (QUICK_SWEEPS if quick else DEFAULT_SWEEPS)
                              if protocol == "practice" or s not in PRACTICE_ONLY]
     knobs = [s for s in sweeps if s in PRACTICE_ONLY]
-    if protocol == "converged" and knobs:
+    if protocol != "practice" and knobs:
         raise ValueError(
             f"The sweep(s) {knobs} vary the practice protocol's training (Adam, dropout, "
-            "early stopping), which --protocol converged (full-batch L-BFGS to tolerance) "
+            f"early stopping), which --protocol {protocol} (full-batch L-BFGS to tolerance) "
             "does not use; run them with --protocol practice."
         )
     seeds = args.seeds if args.seeds is not None else (1 if quick else 2)
@@ -927,6 +951,143 @@ def task_summary(table, task):
     return out.reset_index()
 
 
+#: The numbers the docs cite that :func:`task_summary` does not show, per task:
+#: ``(finding, sweep, point, layer, quantity)``, ``quantity`` a column of :func:`sweep_table`.
+KEY_NUMBERS = (
+    ("base point, random start", "init", "default", 0, "output_corr2"),
+    ("base point, random start", "init", "default", 0, "excess_loss"),
+    ("base point, random start", "init", "default", 0, "weight_above_chance"),
+    ("base point, teacher start", "init", "teacher", 0, "excess_loss"),
+    ("base point, teacher start", "init", "teacher", 0, "weight_above_chance"),
+    ("step size 1e-2", "lr", "0.01", 0, "excess_loss"),
+    ("step size 1e-2", "lr", "0.01", 0, "weight_above_chance"),
+    ("independent genes", "input", "independent", 0, "activation_chance"),
+    ("independent genes", "input", "independent", 0, "activation_student"),
+    ("independent genes", "input", "independent", 0, "activation_above_chance"),
+    ("equicorrelated genes, rho 0.9", "input", "equicorr. 0.9", 0, "activation_chance"),
+    ("equicorrelated genes, rho 0.9", "input", "equicorr. 0.9", 0, "activation_student"),
+    ("equicorrelated genes, rho 0.9", "input", "equicorr. 0.9", 0, "activation_above_chance"),
+)
+
+
+def key_numbers(table, spec=KEY_NUMBERS):
+    """The docs' key numbers: one row per task and entry of ``spec`` found in ``table``.
+
+    The per-task summaries (:func:`task_summary`) give each sweep point's
+    fit, recovery above chance and verdicts; the findings also lean on a few
+    quantities they leave out -- the held-out excess loss of randomly and
+    teacher-started students, the chance level and raw score of activation
+    recovery under correlated genes. This picks exactly those out of the
+    summary table, so the prose can state a finding in words and this table
+    gives its numbers. Points a run does not have (``lr`` under the
+    converged protocol) are left out.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`sweep_table`.
+    spec : sequence of tuple, default=KEY_NUMBERS
+        ``(finding, sweep, point, layer, quantity)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``finding, task, sweep, point, layer, quantity, value`` (the mean
+        over seeds), ``sd`` (over seeds, where the table has it: output fit
+        and recovery above chance; else empty) and ``n_seeds``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"task": "regression", "sweep": "init", "x": "default", "y": "",
+    ...                       "layer": 0, "output_corr2": 0.99, "output_corr2_sd": 0.01,
+    ...                       "n_seeds": 2}, index=[0])
+    >>> numbers = key_numbers(table, [("base", "init", "default", 0, "output_corr2")])
+    >>> numbers[["finding", "task", "quantity", "value", "sd", "n_seeds"]].values.tolist()
+    [['base', 'regression', 'output_corr2', 0.99, 0.01, 2]]
+    """
+    one_factor = table[table["y"].fillna("") == ""]
+    rows = []
+    for task in dict.fromkeys(table["task"]):
+        for finding, sweep, point, layer, quantity in spec:
+            at = one_factor[(one_factor["task"] == task) & (one_factor["sweep"] == sweep)
+                            & (one_factor["x"].astype(str) == point)
+                            & (one_factor["layer"] == layer)]
+            if at.empty or quantity not in at:
+                continue
+            first = at.iloc[0]
+            sd = f"{quantity}_sd"
+            rows.append({"finding": finding, "task": task, "sweep": sweep, "point": point,
+                         "layer": layer, "quantity": quantity, "value": first[quantity],
+                         "sd": first[sd] if sd in at else np.nan,
+                         "n_seeds": int(first["n_seeds"])})
+    columns = ["finding", "task", "sweep", "point", "layer", "quantity", "value", "sd",
+               "n_seeds"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def run_time_table(wide, cells, argv=None, script="benchmarks/regime_map.py"):
+    """What the run cost: per protocol, its cells, failures and the cells' own time.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`recovery_table` of the run's rows (with ``cell_time_s``).
+    cells : list of dict
+        The cells the command asked for (:func:`make_grid`); a cell without
+        rows failed.
+    argv : list of str, default=None
+        The command line (``None``: ``sys.argv[1:]``), recorded less its
+        ``--out`` and ``--docs`` options (where the files went, not what ran).
+    script : str, default="benchmarks/regime_map.py"
+        The script the command runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per protocol: ``n_seeds``, ``n_cells`` (with rows), ``n_failed``,
+        ``cell_time_total_s`` (the sum of the cells' ``cell_time_s``:
+        seconds of one core, since each cell trains on one thread; with
+        ``--n-jobs 1`` about the wall time), ``cell_time_mean_s``,
+        ``cell_time_max_s`` and ``command``.
+
+    Examples
+    --------
+    >>> cells = [make_cell(seed=s) for s in range(3)]
+    >>> wide = pd.DataFrame([{**c, "layer": 0, "cell_time_s": 2.0 + c["seed"]}
+    ...                      for c in cells[:2]])
+    >>> table = run_time_table(wide, cells, ["--seeds", "3", "--out", "x", "--docs", "y"])
+    >>> table[["n_seeds", "n_cells", "n_failed"]].values.tolist()
+    [[3, 2, 1]]
+    >>> table[["cell_time_total_s", "cell_time_mean_s", "cell_time_max_s"]].values.tolist()
+    [[5.0, 2.5, 3.0]]
+    >>> table.loc[0, "command"]
+    'python benchmarks/regime_map.py --seeds 3'
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--docs"):
+            skip = True
+        elif not arg.startswith(("--out=", "--docs=")):
+            kept.append(arg)
+    asked = pd.DataFrame(cells)
+    first = wide[wide["layer"] == 0]
+    rows = []
+    for protocol, group in first.groupby("protocol", sort=False):
+        times = group["cell_time_s"].astype(float)
+        wanted = asked[asked["protocol"] == protocol]
+        rows.append({
+            "protocol": protocol, "n_seeds": int(wanted["seed"].nunique()),
+            "n_cells": len(group), "n_failed": len(wanted) - len(group),
+            "cell_time_total_s": times.sum(), "cell_time_mean_s": times.mean(),
+            "cell_time_max_s": times.max(),
+            "command": " ".join([f"python {script}", *kept]),
+        })
+    return pd.DataFrame(rows)
+
+
 def constrained(cell):
     """Whether a cell sets any constraint (see ``sklearn_binn.study.CONSTRAINT_COLUMNS``).
 
@@ -1004,6 +1165,13 @@ def main(argv=None):
     for task in args.tasks:
         task_summary(summary, task).to_csv(out / f"regime_map_summary_{task}.csv", index=False,
                                            float_format="%.3f")
+    key_numbers(summary).to_csv(out / "regime_map_key_numbers.csv", index=False,
+                                float_format="%.4g")
+    plain = [c for c in cells if not constrained(c)]
+    other = [c for c in cells if constrained(c)]
+    plain_rows = select_cells(table, plain)
+    run_time_table(recovery_table(plain_rows), plain, argv).to_csv(
+        out / "regime_map_run_time.csv", index=False, float_format="%.4g")
     for task in args.tasks:
         plot_sweeps(summary, task, out / f"regime_map_{task}.png")
         plot_phases(summary, task, out / f"regime_map_phase_{task}.png")
@@ -1016,11 +1184,98 @@ def main(argv=None):
         display = constraint_display(constraints)
         display.to_csv(out / "regime_map_constraints_display.csv", index=False)
         sections["Constraints (recovery above chance)"] = display
+        run_time_table(recovery_table(select_cells(table, other)), other, argv).to_csv(
+            out / "regime_map_constraints_run_time.csv", index=False, float_format="%.4g")
     problems = check_references(wide)
     if problems:
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
+    if args.docs:
+        sweeps = set(membership["sweep"])
+        constraint_keys = set(key_text(membership[membership["sweep"] == "constraints"]))
+        copy_to_docs(out, args.docs, args.tasks,
+                     rows=plain_rows if sweeps - {"constraints"} else None,
+                     constraint_rows=(table[key_text(table).isin(constraint_keys).to_numpy()]
+                                      .reset_index(drop=True)
+                                      if "constraints" in sweeps else None))
     return 1 if problems else 0
+
+
+#: Run file -> its name in the docs (``regime_map_<name>_<this>``): the map's
+#: files (``{task}`` for each task of the run) and the constraint sweep's.
+DOCS_FILES = {
+    "map": {"regime_map_table.csv": "table.csv", "layer_thresholds.csv": "layer_thresholds.csv",
+            "regime_map_summary_{task}.csv": "{task}.csv",
+            "regime_map_key_numbers.csv": "key_numbers.csv",
+            "regime_map_run_time.csv": "run_time.csv",
+            "regime_map_{task}.png": "{task}.png",
+            "regime_map_phase_{task}.png": "phase_{task}.png"},
+    "constraints": {"regime_map_constraints_table.csv": "constraints_table.csv",
+                    "regime_map_constraints_display.csv": "constraints.csv",
+                    "regime_map_constraints.png": "constraints.png",
+                    "regime_map_constraints_run_time.csv": "constraints_run_time.csv"},
+}
+
+
+def copy_to_docs(out, name, tasks, static=None, rows=None, constraint_rows=None):
+    """Copy a run's tables, rows and figures into the docs' ``_static`` folder.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+    name : str
+        The run's name in the docs: files become ``regime_map_<name>_<file>``
+        (:data:`DOCS_FILES`).
+    tasks : list of str
+        The run's tasks (``{task}`` in :data:`DOCS_FILES`).
+    static : pathlib.Path, default=None
+        Default ``docs/_static`` of this repository.
+    rows : pandas.DataFrame, default=None
+        The rows of the map's (unconstrained) cells, written as
+        ``..._rows.csv``; ``None`` for a run without the map's sweeps, which
+        then copies none of the map's files (a constraints-only run must not
+        overwrite the map's tables with its base point's).
+    constraint_rows : pandas.DataFrame, default=None
+        The rows of the constraint sweep's cells (its unconstrained arm
+        included), written as ``..._constraints_rows.csv``; ``None``: no
+        constraint files are copied.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = pathlib.Path(tmp)
+    ...     _ = (out / "regime_map_summary_survival.csv").write_text("sweep\\n")
+    ...     _ = (out / "regime_map_constraints_table.csv").write_text("task\\n")
+    ...     written = copy_to_docs(out, "converged", ["survival"], static=out / "static",
+    ...                            rows=pd.DataFrame({"seed": [0]}))
+    >>> [p.name for p in written]
+    ['regime_map_converged_rows.csv', 'regime_map_converged_survival.csv']
+    """
+    import shutil
+
+    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
+    static.mkdir(parents=True, exist_ok=True)
+    written = []
+    for part, part_rows in (("map", rows), ("constraints", constraint_rows)):
+        if part_rows is None:
+            continue
+        target = static / f"regime_map_{name}_{'rows' if part == 'map' else 'constraints_rows'}.csv"
+        part_rows.to_csv(target, index=False)
+        written.append(target)
+        for source, goal in DOCS_FILES[part].items():
+            for task in (tasks if "{task}" in source else [None]):
+                path = out / source.format(task=task)
+                if path.exists():
+                    written.append(Path(shutil.copyfile(
+                        path, static / f"regime_map_{name}_{goal.format(task=task)}")))
+    return written
 
 
 if __name__ == "__main__":

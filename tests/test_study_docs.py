@@ -23,7 +23,7 @@ PAGE = DOCS / "teacher_student.rst"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import teacher_student  # noqa: E402
-from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa: E402
+from sklearn_binn.study import recovery_table, task_metric  # noqa: E402
 
 PROTOCOLS = ("practice", "converged")
 #: The committed runs: the practice grid over 3 seeds, and both protocols on the same cells.
@@ -113,25 +113,4 @@ def test_the_committed_rows_carry_the_evidence_and_the_summary_matches_them(run)
         assert f"Verdicts: {recovered} recovered" in summary
 
 
-#: The regime map's committed runs: their command-line arguments.
-REGIME_RUNS = {"practice": ["--protocol", "practice"],
-               "converged": ["--protocol", "converged", "--seeds", "1"]}
-
-
-@pytest.mark.parametrize("protocol", REGIME_RUNS)
-def test_the_regime_map_summaries_regenerate_from_the_committed_rows(protocol):
-    import regime_map
-
-    args = regime_map.build_arg_parser().parse_args(REGIME_RUNS[protocol])
-    cells, membership = regime_map.make_grid(args)
-    rows = pd.read_csv(STATIC / f"regime_map_{protocol}_rows.csv")
-    assert set(rows["protocol"]) == {protocol}
-    wide = task_metric(recovery_table(select_cells(rows, cells)))
-    table = regime_map.sweep_table(wide, membership)
-    for task in ("classification", "regression", "survival"):
-        committed = pd.read_csv(STATIC / f"regime_map_{protocol}_{task}.csv")
-        computed = pd.read_csv(io.StringIO(regime_map.task_summary(table, task).to_csv(
-            index=False, float_format="%.3f")))
-        _assert_same(computed, committed)
-    files = table_files(DOCS / "regime_map.rst")
-    assert [f for f in files if not f.exists()] == []
+# The regime map's page, its tables and their regeneration: tests/test_regime_docs.py.

@@ -1,0 +1,186 @@
+"""The regime-map page's numbers are its committed CSVs, and those regenerate from the rows.
+
+``docs/regime_map.rst`` types no number from a run: every table is a CSV under
+``docs/_static`` that ``benchmarks/regime_map.py`` (``--docs NAME``) or
+``benchmarks/diagnostic_map.py`` wrote. For the runs whose rows are committed
+(``regime_map_<run>_rows.csv``, ``regime_map_converged_constraints_rows.csv``)
+recomputing the tables from the rows, with the command each run-time table
+records, must give the committed tables, number for number.
+"""
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "docs" / "_static"
+PAGE = ROOT / "docs" / "regime_map.rst"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import diagnostic_map  # noqa: E402
+import regime_map  # noqa: E402
+from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa: E402
+
+#: The map's committed runs (``--docs NAME``) and their protocol.
+RUNS = {"practice": "practice", "converged": "converged"}
+TASKS = ("classification", "regression", "survival")
+
+
+def table_files(page):
+    """The ``:file:`` of every ``csv-table`` of a page, resolved from the page's folder."""
+    text = page.read_text()
+    return [(page.parent / f).resolve() for f in
+            re.findall(r"\.\. csv-table::[^\n]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+:file:\s*(\S+)", text)]
+
+
+def _same(computed, committed):
+    assert list(computed.columns) == list(committed.columns)
+    assert len(computed) == len(committed)
+    for column in committed.columns:
+        left, right = computed[column], committed[column]
+        if pd.api.types.is_numeric_dtype(right) and pd.api.types.is_numeric_dtype(left):
+            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float),
+                                       rtol=1e-9, atol=1e-12, err_msg=column)
+        else:
+            assert left.fillna("").astype(str).tolist() == right.fillna("").astype(str).tolist(), \
+                column
+
+
+def _as_written(frame, float_format):
+    """A table as the script writes it and as the docs read it back."""
+    return pd.read_csv(io.StringIO(frame.to_csv(index=False, float_format=float_format)))
+
+
+def _command(name):
+    """The command line a run-time table records, as ``argv``."""
+    times = pd.read_csv(STATIC / name)
+    command = times["command"].iloc[0].split()
+    assert command[:2] == ["python", "benchmarks/regime_map.py"]
+    return command[2:]
+
+
+def test_every_table_of_the_page_exists_and_the_runs_are_included():
+    files = table_files(PAGE)
+    assert [str(f) for f in files if not f.exists()] == []
+    for run in RUNS:
+        for name in ("run_time", *TASKS):
+            assert STATIC / f"regime_map_{run}_{name}.csv" in files
+    assert STATIC / "regime_map_practice_key_numbers.csv" in files
+    assert STATIC / "regime_map_converged_constraints_run_time.csv" in files
+    assert STATIC / "diagnostic_map_findings.csv" in files
+    assert len(files) == len(re.findall(r"\.\. csv-table::", PAGE.read_text()))
+
+
+def test_every_figure_and_file_the_page_names_exists():
+    text = PAGE.read_text()
+    figures = re.findall(r"\.\. figure:: (\S+)", text)
+    assert figures and [f for f in figures if not (PAGE.parent / f).exists()] == []
+    named = set(re.findall(r"``(?:_static/)?((?:regime|diagnostic)_map_[\w.]+\.(?:csv|png))``",
+                           text))
+    # names a run writes in its own --out folder, not files under _static
+    local = {"regime_map_table.csv", "regime_map_constraints_display.csv",
+             "diagnostic_map_run_time.csv"}
+    assert [n for n in named - local if not (STATIC / n).exists()] == []
+
+
+def test_the_page_has_no_hand_typed_table():
+    text = PAGE.read_text()
+    assert ".. list-table::" not in text
+    assert ".. table::" not in text
+    assert not re.search(r"^\s*=+\s+=+", text, flags=re.M), "a simple table typed by hand"
+    assert not re.search(r"^\s*\+-+\+", text, flags=re.M), "a grid table typed by hand"
+
+
+def test_the_page_types_no_run_time():
+    """Run times come from the run-time tables, never typed (e.g. '33 min 16 s', '03:14:04')."""
+    text = PAGE.read_text()
+    assert not re.search(r"\d+\s*min\s*\d+\s*s\b", text)
+    assert not re.search(r"\b\d\d:\d\d:\d\d\b", text)
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def run(request):
+    name = request.param
+    argv = _command(f"regime_map_{name}_run_time.csv")
+    args = regime_map.build_arg_parser().parse_args(argv)
+    cells, membership = regime_map.make_grid(args)
+    rows = pd.read_csv(STATIC / f"regime_map_{name}_rows.csv")
+    assert set(rows["protocol"]) == {RUNS[name]}
+    rows = select_cells(rows, cells)
+    summary = regime_map.sweep_table(task_metric(recovery_table(rows)), membership)
+    return {"name": name, "argv": argv, "cells": cells, "rows": rows, "summary": summary}
+
+
+def test_the_summaries_regenerate_from_the_committed_rows(run):
+    name, summary = run["name"], run["summary"]
+    _same(_as_written(summary, "%.4g"), pd.read_csv(STATIC / f"regime_map_{name}_table.csv"))
+    _same(_as_written(regime_map.layer_thresholds(summary), "%.4g"),
+          pd.read_csv(STATIC / f"regime_map_{name}_layer_thresholds.csv"))
+    for task in TASKS:
+        _same(_as_written(regime_map.task_summary(summary, task), "%.3f"),
+              pd.read_csv(STATIC / f"regime_map_{name}_{task}.csv"))
+
+
+def test_the_key_numbers_and_the_run_time_regenerate_from_the_committed_rows(run):
+    name = run["name"]
+    _same(_as_written(regime_map.key_numbers(run["summary"]), "%.4g"),
+          pd.read_csv(STATIC / f"regime_map_{name}_key_numbers.csv"))
+    times = regime_map.run_time_table(recovery_table(run["rows"]), run["cells"], run["argv"])
+    committed = pd.read_csv(STATIC / f"regime_map_{name}_run_time.csv")
+    _same(_as_written(times, "%.4g"), committed)
+    assert committed["n_failed"].eq(0).all()
+    # every cell the command asks for has its rows: nothing was left out of the tables
+    assert committed["n_cells"].iloc[0] == len(run["cells"])
+
+
+def test_the_converged_constraint_tables_regenerate_from_the_committed_rows():
+    argv = _command("regime_map_converged_constraints_run_time.csv")
+    cells, membership = regime_map.make_grid(regime_map.build_arg_parser().parse_args(argv))
+    rows = select_cells(pd.read_csv(STATIC / "regime_map_converged_constraints_rows.csv"), cells)
+    table = regime_map.constraint_table(rows, membership)
+    _same(_as_written(table, "%.4g"),
+          pd.read_csv(STATIC / "regime_map_converged_constraints_table.csv"))
+    _same(_as_written(regime_map.constraint_display(table), None),
+          pd.read_csv(STATIC / "regime_map_converged_constraints.csv"))
+    other = [c for c in cells if regime_map.constrained(c)]
+    times = regime_map.run_time_table(recovery_table(select_cells(rows, other)), other, argv)
+    _same(_as_written(times, "%.4g"),
+          pd.read_csv(STATIC / "regime_map_converged_constraints_run_time.csv"))
+
+
+def test_the_diagnostic_findings_regenerate_from_its_committed_tables():
+    table = pd.read_csv(STATIC / "diagnostic_map_table.csv")
+    nodes = pd.read_csv(STATIC / "diagnostic_map_nodes.csv")
+    _same(_as_written(diagnostic_map.findings(table, nodes), "%.4g"),
+          pd.read_csv(STATIC / "diagnostic_map_findings.csv"))
+
+
+def test_docs_copies_a_run_under_its_name_and_a_constraints_run_leaves_the_map_alone(tmp_path):
+    out, static = tmp_path / "run", tmp_path / "static"
+    out.mkdir()
+    for name in ("regime_map_table.csv", "regime_map_summary_survival.csv",
+                 "regime_map_key_numbers.csv", "regime_map_run_time.csv",
+                 "regime_map_survival.png", "regime_map_phase_survival.png",
+                 "layer_thresholds.csv", "regime_map_constraints_table.csv",
+                 "regime_map_constraints_display.csv", "regime_map_constraints.png",
+                 "regime_map_constraints_run_time.csv"):
+        (out / name).write_text(name)
+    rows = pd.DataFrame({"seed": [0]})
+    written = regime_map.copy_to_docs(out, "x", ["survival"], static=static,
+                                      constraint_rows=rows)
+    assert sorted(p.name for p in written) == [
+        "regime_map_x_constraints.csv", "regime_map_x_constraints.png",
+        "regime_map_x_constraints_rows.csv", "regime_map_x_constraints_run_time.csv",
+        "regime_map_x_constraints_table.csv"]
+    assert (static / "regime_map_x_constraints.csv").read_text() == \
+        "regime_map_constraints_display.csv"
+    written = regime_map.copy_to_docs(out, "x", ["survival"], static=static, rows=rows)
+    assert sorted(p.name for p in written) == [
+        "regime_map_x_key_numbers.csv", "regime_map_x_layer_thresholds.csv",
+        "regime_map_x_phase_survival.png", "regime_map_x_rows.csv", "regime_map_x_run_time.csv",
+        "regime_map_x_survival.csv", "regime_map_x_survival.png", "regime_map_x_table.csv"]
