@@ -27,10 +27,11 @@ class BINNModule(nn.Module):
     activations of every lower layer: its :class:`SparseLinear` holds one
     weight per edge over the concatenation ``[genes, layer 0, ...,
     layer k-1]``. The forward pass never builds that concatenation: it
-    pushes each source forward once, as soon as it is known, to every layer
-    that reads it (one sparse product per source: the genes, then each
-    layer's activations, with the readers' weights of that source gathered
-    into one vector), and each layer sums what it received.
+    pushes each source forward once, as soon as it is known, into every
+    layer above it (one sparse product per source: the genes, then each
+    layer's activations, with the weights of that source's edges taken from
+    one gather over all layers' weights), accumulating into the running
+    pre-activations of the layers not yet computed.
 
     Parameters
     ----------
@@ -123,6 +124,7 @@ class BINNModule(nn.Module):
             self.source_edges = nn.ModuleList(
                 _source_edges(layers, s) for s in range(-1, len(layers) - 1)
             )
+            self._register_edge_gather()
         self.head_activations = nn.ModuleList(head_act() for _ in head_layer_sizes)
         self.batch_norms = nn.ModuleList(
             nn.BatchNorm1d(layer.out_features) if batch_norm else nn.Identity()
@@ -209,46 +211,60 @@ class BINNModule(nn.Module):
 
     def _skip_pass(self, genes):
         """:meth:`_pathway_pass` of a skip-level network: layer ``k`` reads the
-        genes and the (dropped-out) activations of layers ``0 .. k-1``."""
-        incoming = [[] for _ in self.pathway_layers]  # per layer, what it received
+        genes and the (dropped-out) activations of layers ``0 .. k-1``.
 
-        def push(source, h):
-            """``h`` (feature-major) through its edges into every layer reading it."""
-            index = self.source_edges[source + 1]
-            if index.n_edges == 0:
-                return
-            weight = torch.cat([
-                self.pathway_layers[m].weight[start:stop] for m, start, stop in index.slices
-            ])[index.order]
-            kernel = self.pathway_layers[0].kernel
-            if kernel == "auto":
-                kernel = index.auto_kernel()
-            out = edge_product(
-                index, kernel, weight, weight.new_zeros(()).expand(index.out_features), h
-            )
-            # split, not sliced: the backward concatenates the parts' gradients
-            # once instead of zero-filling the whole output per part
-            for m, part in zip(index.readers, out.split(index.reader_sizes)):
-                if m is not None:
-                    incoming[m].append(part)
-
-        push(-1, genes.contiguous())
+        ``z`` holds what the nodes not yet computed have received, side by
+        side in layer order, starting from their biases: each source's
+        product accumulates into it (``addmm``'s addend), the bottom rows of
+        ``z`` are then the next layer's pre-activations, and the rest is
+        passed on. Every source's edge weights come from one gather over the
+        concatenated layer weights.
+        """
+        layers = self.pathway_layers
+        kernel = layers[0].kernel
+        weights = torch.cat([layer.weight for layer in layers]).index_select(0, self.edge_gather)
+        weights = weights.split(self._source_sizes)
+        z = self._push(0, kernel, weights[0], torch.cat([layer.bias for layer in layers]),
+                       genes)
+        if z.dim() == 1:  # no gene edges at all: the biases alone
+            z = z[:, None].expand(-1, genes.shape[1])
         pres, posts, h = [], [], None
-        layers = zip(self.pathway_layers, self.batch_norms, self.pathway_activations)
-        for k, (layer, norm, act) in enumerate(layers):
-            pre = incoming[k][0]
-            for part in incoming[k][1:]:
-                pre = pre + part
-            pre = pre + layer.bias[:, None]
+        steps = zip(layers, self.batch_norms, self.pathway_activations)
+        for k, (layer, norm, act) in enumerate(steps):
+            pre, z = z.split([layer.out_features, z.shape[0] - layer.out_features])
             if not isinstance(norm, nn.Identity):
                 pre = norm(pre.T).T
             post = act(pre.T).T
             pres.append(pre)
             posts.append(post)
             h = self.dropout(post)
-            if k + 1 < len(self.pathway_layers):
-                push(k, h)
+            if k + 1 < len(layers):
+                z = self._push(k + 1, kernel, weights[k + 1], z, h)
         return pres, posts, h
+
+    def _push(self, s, kernel, weight, z, h):
+        """``z`` plus ``h`` (feature-major) pushed through the edges of source
+        ``s`` of :attr:`source_edges` into every node above it."""
+        index = self.source_edges[s]
+        if index.n_edges == 0:
+            return z
+        if kernel == "auto":
+            kernel = index.auto_kernel()
+        return edge_product(index, kernel, weight, z, h)
+
+    def _register_edge_gather(self):
+        """The gather from the concatenated pathway-layer weights to every
+        source's edges in its index's order (not part of the state dict)."""
+        offsets = np.cumsum([0] + [layer.n_edges for layer in self.pathway_layers])
+        parts = [np.zeros(0, dtype=np.int64)]
+        for index in self.source_edges:
+            flat = [offsets[m] + np.arange(start, stop) for m, start, stop in index.slices]
+            if flat:
+                parts.append(np.concatenate(flat)[index.order.cpu().numpy()])
+        gather = torch.as_tensor(np.concatenate(parts), dtype=torch.int64,
+                                 device=self.pathway_layers[0].crow.device)
+        self.register_buffer("edge_gather", gather, persistent=False)
+        self._source_sizes = [int(index.n_edges) for index in self.source_edges]
 
     def _head(self, h, covariates=None):
         for layer, act in zip(self.head_layers, self.head_activations):
@@ -303,6 +319,8 @@ class BINNModule(nn.Module):
         super().__setstate__(state)
         if "skip_levels" not in self.__dict__:  # pickled before skip levels
             self.skip_levels = False
+        if self.skip_levels and "edge_gather" not in self._buffers:
+            self._register_edge_gather()  # pickled before the one gather
 
     def edge_parameters(self):
         """The per-edge weights of the pathway layers (what sparsity penalties act on)."""
@@ -313,22 +331,21 @@ def _source_edges(layers, source):
     """The edges leaving one source of a skip-level network, as one index.
 
     ``source`` is -1 for the genes, else a pathway layer. The index's matrix
-    is ``(n_source, n_readers)``: its rows the source's genes or nodes, its
-    columns the nodes of the layers that read it side by side (``readers``,
-    ``reader_sizes``; a higher layer with no edge from the source is a
-    block of columns with reader ``None``). Layer ``m``'s edges from the
-    source are the contiguous slice ``start:stop`` of its weight (its rows
-    are ordered by source); ``slices`` lists them and ``order`` maps the
-    matrix's CSR order to their concatenation.
+    is ``(n_source, n_above)``: its rows the source's genes or nodes, its
+    columns the nodes of every layer above the source side by side, in layer
+    order (a layer with no edge from the source is a block of empty
+    columns). Layer ``m``'s edges from the source are the contiguous slice
+    ``start:stop`` of its weight (its rows are ordered by source); ``slices``
+    lists them as ``(m, start, stop)`` and ``order`` maps the matrix's CSR
+    order to their concatenation.
     """
     sizes = [layers[0].shape[0], *(layer.shape[1] for layer in layers)]
     start = sum(sizes[: source + 1])
     stop = start + sizes[source + 1]
-    rows, cols, slices, readers, offset = [], [], [], [], 0
+    rows, cols, slices, offset = [], [], [], 0
     for m in range(source + 1, len(layers)):
         csr = sp.csr_matrix(layers[m])
         coo = csr[start:stop].tocoo()  # CSR (row-major) order, as the weights
-        readers.append(m if coo.nnz else None)
         slices.append((m, int(csr.indptr[start]), int(csr.indptr[stop])))
         rows.append(coo.row)
         cols.append(coo.col + offset)
@@ -338,6 +355,5 @@ def _source_edges(layers, source):
     matrix = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(stop - start, offset))
     index = RowBlock(matrix, 0, stop - start)
     index.register_buffer("order", torch.as_tensor(order, dtype=torch.int64), persistent=False)
-    index.slices, index.readers = slices, readers
-    index.reader_sizes = [sizes[m + 1] for m in range(source + 1, len(layers))]
+    index.slices = slices
     return index

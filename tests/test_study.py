@@ -43,9 +43,9 @@ def _fit(estimator, X, y):
 # ------------------------------------------------------------- the namespace
 CONSTANTS = {"ALL_KEY_COLUMNS", "BACKENDS", "CELL_DEFAULTS", "CONSTRAINT_COLUMNS",
              "CONVERGED_FLOAT64_MAX_EPOCHS", "CONVERGED_FLOAT64_TOL", "CONVERGED_MAX_EPOCHS",
-             "CONVERGED_N_INIT", "CONVERGED_TOL", "HIERARCHIES",
-             "KEY_COLUMNS", "N_RESTARTS", "PAIRED_PROTOCOLS", "PROTOCOLS", "RECOVERY_THRESHOLD", "REFERENCES",
-             "TASKS", "TEACHER_LEVEL", "VERDICTS"}
+             "CONVERGED_N_INIT", "CONVERGED_TOL", "HIERARCHIES", "KEY_COLUMNS", "N_RESTARTS",
+             "PAIRED_PROTOCOLS", "PROTOCOLS", "RECOVERY_THRESHOLD", "REFERENCES", "TASKS",
+             "TEACHER_LEVEL", "VERDICTS"}
 
 
 @pytest.mark.parametrize("name", [n for n in study.__all__ if n not in CONSTANTS])
