@@ -79,7 +79,8 @@ with ``--quick``) for (a)-(g), ``speed_kernels.csv``, ``speed_small.csv`` and
 ``speed_peers.csv`` (every repeat's statistics) for (h)-(j) and their
 summary tables ``table_kernels.csv``, ``table_small.csv``,
 ``table_peers.csv`` (which ``docs/speed.rst`` includes, from
-``--docs-tables``), the page's tables of (a)-(g) (``table_layer.csv``,
+``--docs-tables``), ``table_reactome.csv``, issue 15's whole-fit targets
+from (i) and (k) (``table_fit_targets.csv``, :func:`fit_targets`), the page's tables of (a)-(g) (``table_layer.csv``,
 ``table_epoch.csv``, ``table_memory.csv``, ``table_binn.csv``,
 ``table_scaling.csv``, ``table_targets.csv``) and the run's command, date,
 machine, load and wall time (``table_run_info.csv``), ``scaling.png``,
@@ -1600,6 +1601,71 @@ def summarise_reactome(table):
     return pd.DataFrame(rows)
 
 
+#: Issue 15's targets for whole fits: (i) at batch 128, an epoch of the estimator no slower
+#: than scikit-learn's MLPRegressor; (i) full batch, within 2 times of a hand-written torch
+#: loop; (k) the skip-level whole Reactome, 50 epochs, under 30 s on 2 cores.
+FIT_TARGETS = {"small_vs_mlp": 1.0, "full_batch_vs_loop": 2.0, "reactome_s": 30.0}
+
+
+def fit_targets(small=None, reactome=None):
+    """Issue 15's whole-fit targets (:data:`FIT_TARGETS`), measured: ``speed_fit_targets.csv``.
+
+    Parameters
+    ----------
+    small : pandas.DataFrame, default=None
+        The rows of part (i) (``speed_small.csv``: ``batch``, ``impl``,
+        ``kernel``, ``median_ms``).
+    reactome : pandas.DataFrame, default=None
+        The rows of part (k) (``speed_reactome.csv``: ``threads``, ``impl``,
+        ``fit_50_epochs_s``, ``extrapolated``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target the given parts measure: ``check``, ``measured``
+        (median ratio, or seconds), ``target`` and ``met``.
+
+    Examples
+    --------
+    >>> small = pd.DataFrame({"batch": [128, 128, 4000, 4000],
+    ...     "impl": ["sklearn MLPRegressor", "BINNRegressor", "torch loop", "BINNRegressor"],
+    ...     "kernel": ["-", "auto", "auto", "auto"], "median_ms": [30.0, 60.0, 10.0, 12.0]})
+    >>> fit_targets(small)[["measured", "met"]].values.tolist()
+    [[2.0, False], [1.2, True]]
+    """
+    checks = []
+
+    def add(check, value, target, larger=False):
+        checks.append({"check": check, "measured": round(float(value), 3),
+                       "target": f"{'>' if larger else '<='} {target:g}",
+                       "met": bool(value > target if larger else value <= target)})
+
+    if small is not None and len(small):
+        small = _numeric(small)
+        auto = small["kernel"].isin(["auto", "-"])
+
+        def median(batch, impl):
+            rows = small[(small["batch"] == batch) & (small["impl"] == impl) & auto]
+            return float(rows["median_ms"].iloc[0]) if len(rows) else np.nan
+
+        if 128 in set(small["batch"]):
+            add("small case, batch 128: BINNRegressor / MLPRegressor epoch",
+                median(128, "BINNRegressor") / median(128, "sklearn MLPRegressor"),
+                FIT_TARGETS["small_vs_mlp"])
+        full = small["batch"].max()
+        if full != 128:
+            add(f"small case, full batch ({int(full):,}): BINNRegressor / torch loop epoch",
+                median(full, "BINNRegressor") / median(full, "torch loop"),
+                FIT_TARGETS["full_batch_vs_loop"])
+    if reactome is not None and len(reactome):
+        reactome = _numeric(reactome)
+        for _, row in reactome[reactome["impl"] == "skip edges"].iterrows():
+            add(f"whole Reactome, skip edges, {REACTOME_EPOCHS} epochs, "
+                f"{int(row['threads'])} thread(s): wall s (target on 2 cores)",
+                row["fit_50_epochs_s"], FIT_TARGETS["reactome_s"])
+    return pd.DataFrame(checks, columns=["check", "measured", "target", "met"])
+
+
 PARTS = ("layers", "kernels", "small", "peers", "reactome")
 
 
@@ -1671,7 +1737,7 @@ def main(argv=None):
              torch.__version__, platform.python_version(), platform.platform(),
              os.cpu_count(), args.quick, args.parts)
     log.info("load average (1, 5, 15 min) at the start: %.1f, %.1f, %.1f", *load_start)
-    sections, docs = {}, {}
+    sections, docs, fit_parts = {}, {}, {}
     if "layers" in args.parts:
         binn_inputs, binn_reason = prepare_binn(args, log)
         cells = make_cells(args.quick, binn_inputs)
@@ -1697,6 +1763,7 @@ def main(argv=None):
                          functools.partial(measure_small, quick=args.quick),
                          ["batch", "threads"])
         docs["small"] = summarise_small(table)
+        fit_parts["small"] = table
         sections[f"(i) One epoch, {SMALL_GENES} genes, {SMALL_SAMPLES:,} samples, 1 thread "
                  "(median [quartiles], ms)"] = docs["small"]
     if "peers" in args.parts:
@@ -1717,8 +1784,12 @@ def main(argv=None):
                           n_jobs=1, backend=args.backend, desc="reactome",
                           scheduler=args.scheduler, torch_threads=args.reactome_threads)
         docs["reactome"] = summarise_reactome(table)
+        fit_parts["reactome"] = table
         sections[f"(k) Whole human Reactome, {REACTOME_EPOCHS} epochs of BINNRegressor: "
                  "P-NET copies against skip edges (median [quartiles])"] = docs["reactome"]
+    if fit_parts:
+        docs["fit_targets"] = fit_targets(**fit_parts)
+        sections["Issue 15's whole-fit targets"] = docs["fit_targets"]
     load_end = os.getloadavg()
     if "layers" in args.parts:  # the run the page's machine section describes
         docs["run_info"] = run_info_table(command, started, load_start, load_end,

@@ -289,3 +289,30 @@ def test_main_writes_the_layers_docs_tables(speed, tmp_path, monkeypatch):
     info = pd.read_csv(tmp_path / "docs" / "speed_run_info.csv").set_index("item")["value"]
     assert info["command"].startswith("python benchmarks/speed.py --quick --no-binn")
     assert (tmp_path / "out" / "table_layer_quick.csv").exists()
+
+
+def test_fit_targets_from_the_small_and_reactome_rows(speed):
+    rng = np.random.default_rng(0)
+    medians = dict(zip(["mlp128", "binn128", "loop4000", "binn4000"], rng.uniform(5, 50, 4)))
+    small = pd.DataFrame({
+        "batch": ["128", "128", "128", "4000", "4000", "4000"],
+        "impl": ["sklearn MLPRegressor", "BINNRegressor", "BINNRegressor", "torch loop",
+                 "BINNRegressor", "BINNRegressor"],
+        "kernel": ["-", "auto", "csr", "auto", "auto", "dense"],
+        "median_ms": [str(v) for v in (medians["mlp128"], medians["binn128"], 999.0,
+                                       medians["loop4000"], medians["binn4000"], 999.0)],
+    })
+    reactome = pd.DataFrame({"threads": ["2", "2"], "impl": ["skip edges", "copies"],
+                             "fit_50_epochs_s": ["29.5", "70.0"]})
+    table = speed.fit_targets(small, reactome).set_index("check")
+    assert len(table) == 3
+    small_128, full, whole = table.index
+    assert table.loc[small_128, "measured"] == pytest.approx(
+        medians["binn128"] / medians["mlp128"], abs=1e-3)
+    assert table.loc[small_128, "met"] == (medians["binn128"] <= medians["mlp128"])
+    assert "4,000" in full
+    assert table.loc[full, "measured"] == pytest.approx(
+        medians["binn4000"] / medians["loop4000"], abs=1e-3)
+    assert "2 thread" in whole and table.loc[whole, "measured"] == 29.5
+    assert table.loc[whole, "met"]
+    assert speed.fit_targets().empty
