@@ -80,12 +80,12 @@ with ``--quick``) for (a)-(g), ``speed_kernels.csv``, ``speed_small.csv`` and
 summary tables ``table_kernels.csv``, ``table_small.csv``,
 ``table_peers.csv`` (which ``docs/speed.rst`` includes, from
 ``--docs-tables``), ``table_reactome.csv``, issue 15's whole-fit targets
-from (i) and (k) (``table_fit_targets.csv``, :func:`fit_targets`), the page's tables of (a)-(g) (``table_layer.csv``,
-``table_epoch.csv``, ``table_memory.csv``, ``table_binn.csv``,
-``table_scaling.csv``, ``table_targets.csv``) and the run's command, date,
-machine, load and wall time (``table_run_info.csv``), ``scaling.png``,
-``summary.txt``, ``log.txt``. A rerun
-skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
+from (i) and (k) (``table_fit_targets.csv``, :func:`fit_targets`), the
+page's tables of (a)-(g) (``table_layer.csv``, ``table_epoch.csv``,
+``table_memory.csv``, ``table_binn.csv``, ``table_scaling.csv``,
+``table_targets.csv``) and the run's command, date, machine, load and wall
+time (``table_run_info.csv``), ``scaling.png``, ``summary.txt``,
+``log.txt``. A rerun skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
 side share the cores.
 
 What passes (DESIGN.md, "Performance"): at 20,000 genes with one thread, the
