@@ -24,9 +24,14 @@ as Reactome, which plug in the same way through
 # -------------------------------------------------------
 # We keep the 76 expression columns (the clinical columns -- age, ER status,
 # grade, size -- are left out) and stratify the split by the event indicator.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -95,10 +100,34 @@ cindex_cox = cox.score(X_test, y_test)
 print(f"held-out Harrell's C: BINN {cindex_binn:.3f}, ridge Cox {cindex_cox:.3f}")
 
 # %%
-# One split of 50 test patients is noisy: over six random 75/25 splits this
-# recipe averaged 0.71 (range 0.59-0.82) against 0.68 (0.63-0.73) for the ridge
-# Cox model, see the user guide.
+# The fixed budget of 50 epochs ends the fit before the training loss has
+# stopped falling, which the estimator says with scikit-learn's
+# ``ConvergenceWarning`` (above): this recipe is an early-stopped fit by design.
 #
+# One split of 50 test patients is noisy. The same recipe on six random 75/25
+# splits (the modules rebuilt from each split's training patients; the same
+# warning silenced):
+
+
+def held_out_cindex(split):
+    """Held-out Harrell's C of the BINN and the ridge Cox model on one split."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.25, stratify=y["e.tdm"], random_state=split
+    )
+    binn = make_pipeline(StandardScaler(), clone(model[-1]).set_params(
+        mask=coexpression_mask(X_tr)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return [estimator.fit(X_tr, y_tr).score(X_te, y_te) for estimator in (binn, clone(cox))]
+
+
+splits = pd.DataFrame([held_out_cindex(split) for split in range(6)],
+                      columns=["BINNSurvival", "ridge Cox (alpha=10)"])
+splits.index.name = "split"
+print(splits.round(3))
+print(splits.agg(["mean", "std"]).round(3))
+
+# %%
 # Calibrated survival curves
 # --------------------------
 # After training, :class:`~sklearn_binn.BINNSurvival` fits Breslow's baseline
