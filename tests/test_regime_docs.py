@@ -13,7 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import diagnostic_map  # noqa: E402
 import regime_map  # noqa: E402
+from _docs_pages import assert_no_typed_table, assert_same_table, table_files  # noqa: E402
 from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa: E402
 
 #: The map's committed runs (``--docs NAME``) and their protocol.
@@ -31,24 +31,7 @@ RUNS = {"practice": "practice", "converged": "converged"}
 TASKS = ("classification", "regression", "survival")
 
 
-def table_files(page):
-    """The ``:file:`` of every ``csv-table`` of a page, resolved from the page's folder."""
-    text = page.read_text()
-    return [(page.parent / f).resolve() for f in
-            re.findall(r"\.\. csv-table::[^\n]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+:file:\s*(\S+)", text)]
-
-
-def _same(computed, committed):
-    assert list(computed.columns) == list(committed.columns)
-    assert len(computed) == len(committed)
-    for column in committed.columns:
-        left, right = computed[column], committed[column]
-        if pd.api.types.is_numeric_dtype(right) and pd.api.types.is_numeric_dtype(left):
-            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float),
-                                       rtol=1e-9, atol=1e-12, err_msg=column)
-        else:
-            assert left.fillna("").astype(str).tolist() == right.fillna("").astype(str).tolist(), \
-                column
+_same = assert_same_table
 
 
 def _as_written(frame, float_format):
@@ -89,11 +72,7 @@ def test_every_figure_and_file_the_page_names_exists():
 
 
 def test_the_page_has_no_hand_typed_table():
-    text = PAGE.read_text()
-    assert ".. list-table::" not in text
-    assert ".. table::" not in text
-    assert not re.search(r"^\s*=+\s+=+", text, flags=re.M), "a simple table typed by hand"
-    assert not re.search(r"^\s*\+-+\+", text, flags=re.M), "a grid table typed by hand"
+    assert_no_typed_table(PAGE)
 
 
 def test_the_page_types_no_run_time():

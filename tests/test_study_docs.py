@@ -8,11 +8,9 @@ committed tables, number for number.
 """
 
 import io
-import re
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -23,18 +21,12 @@ PAGE = DOCS / "teacher_student.rst"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import teacher_student  # noqa: E402
+from _docs_pages import assert_no_typed_table, assert_same_table, table_files  # noqa: E402
 from sklearn_binn.study import recovery_table, task_metric  # noqa: E402
 
 PROTOCOLS = ("practice", "converged")
 #: The committed runs: the practice grid over 3 seeds, and both protocols on the same cells.
 RUNS = {"full_practice": {"practice"}, "full": set(PROTOCOLS)}
-
-
-def table_files(page):
-    """The ``:file:`` of every ``csv-table`` of a page, resolved from the page's folder."""
-    text = page.read_text()
-    return [(page.parent / f).resolve() for f in
-            re.findall(r"\.\. csv-table::[^\n]*\n(?:[ \t]+:[^\n]*\n)*?[ \t]+:file:\s*(\S+)", text)]
 
 
 def _rows(run):
@@ -53,22 +45,11 @@ def test_the_page_takes_its_tables_from_csv_files_that_exist():
 
 
 def test_the_page_has_no_hand_typed_table():
-    text = PAGE.read_text()
-    assert ".. list-table::" not in text
-    assert not re.search(r"^\s*=+\s+=+", text, flags=re.M), "a simple table typed by hand"
+    assert_no_typed_table(PAGE)
 
 
 def _assert_same(computed, committed):
-    assert list(computed.columns) == list(committed.columns)
-    assert len(computed) == len(committed)
-    for column in committed.columns:
-        left, right = computed[column], committed[column]
-        if pd.api.types.is_numeric_dtype(right) and pd.api.types.is_numeric_dtype(left):
-            # the CSVs are written with %.4g
-            np.testing.assert_allclose(left.to_numpy(float), right.to_numpy(float),
-                                       rtol=6e-4, atol=1e-12, err_msg=column)
-        else:
-            assert left.astype(str).tolist() == right.astype(str).tolist(), column
+    assert_same_table(computed, committed, rtol=6e-4)  # the CSVs are written with %.4g
 
 
 @pytest.mark.parametrize("run", RUNS)
