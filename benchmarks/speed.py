@@ -66,12 +66,13 @@ the quartiles.
 How to run (from the repository root)::
 
     python benchmarks/speed.py --quick      # under a minute on 2 cores, without binn
-    python benchmarks/speed.py              # full grid, ~30 minutes on 2 cores
+    python benchmarks/speed.py              # full grid (its measured wall time:
+                                            # docs/speed.rst, the run table)
                                             # (the first run also builds binn's
                                             # network with binn's code: 3-5 min)
     python benchmarks/speed.py --no-binn    # skip the binn comparison
     python benchmarks/speed.py --parts kernels,small   # only parts (h) and (i)
-    python benchmarks/speed.py --parts reactome        # only part (k), ~15 min
+    python benchmarks/speed.py --parts reactome        # only part (k)
     python benchmarks/speed.py --docs-tables docs/_static  # refresh the docs' tables
 
 Results go to ``./speed`` (``--out``): ``speed.csv`` (``speed_quick.csv``

@@ -34,6 +34,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
 }
 
+# curly quotes and ellipses, but no dashes: "--out" in a table cell stays "--out"
+smartquotes_action = "qe"
 html_theme = "pydata_sphinx_theme"
 html_title = "sklearn_binn"
 html_static_path = ["_static"]

@@ -4,11 +4,15 @@ A page includes its tables with ``.. csv-table:: :file: _static/<name>.csv``; th
 scripts wrote those CSVs, and the tests recompute them from committed rows.
 """
 
+import importlib
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 _CSV_TABLE = r"\.\. csv-table::[^\n]*\n(?:[ \t]+[^\n]*\n)*?[ \t]+:file:\s*(\S+)"
 
 
@@ -38,3 +42,12 @@ def assert_same_table(computed, committed, rtol=1e-9):
         else:
             assert (left.fillna("").astype(str).tolist()
                     == right.fillna("").astype(str).tolist()), column
+
+
+def import_benchmark(name):
+    """A script of ``benchmarks/`` as a module (they import their neighbours by name)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(BENCHMARKS))

@@ -10,15 +10,13 @@ slopes computed here independently (numpy, scipy).
 
 import datetime
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _docs_pages import import_benchmark
 from scipy import stats
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 LAYER_GENES = (1000, 5000)
 EPOCH_GENES = (1000, 2000, 5000)
 OVERLAPS = (1.0, 2.0, 4.0)
@@ -29,12 +27,7 @@ DOCS_NAMES = {"layer", "epoch", "memory", "binn", "scaling", "targets"}
 
 @pytest.fixture(scope="module")
 def speed():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import speed
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return speed
+    return import_benchmark("speed")
 
 
 def synthetic_run(with_binn=True, seed=0):
