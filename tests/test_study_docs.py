@@ -95,3 +95,24 @@ def test_the_committed_rows_carry_the_evidence_and_the_summary_matches_them(run)
 
 
 # The regime map's page, its tables and their regeneration: tests/test_regime_docs.py.
+
+
+def test_the_float64_refit_regenerates_from_the_committed_rows():
+    """The refit of the cells judged non-identifiable: those very cells, under float64."""
+    full = pd.read_csv(STATIC / "teacher_student_full_rows.csv")
+    refit = pd.read_csv(STATIC / "teacher_student_borderline_float64_rows.csv")
+    assert set(refit["protocol"]) == {"converged_float64"}
+    keys = ["task", "hierarchy", "depth", "noise", "seed"]
+    judged = full[(full["reference"] == "student") & (full["layer"] == 0)
+                  & (full["verdict"] == "non-identifiable") & (full["task"] == "regression")
+                  & (full["noise"] == 0)]
+    refitted = refit[(refit["reference"] == "student") & (refit["layer"] == 0)]
+    assert (sorted(map(tuple, judged[keys].to_numpy()))
+            == sorted(map(tuple, refitted[keys].to_numpy())))
+    computed = teacher_student.refit_comparison(task_metric(recovery_table(full)),
+                                                task_metric(recovery_table(refit)))
+    _assert_same(pd.read_csv(io.StringIO(computed.to_csv(index=False, float_format="%.4g"))),
+                 pd.read_csv(STATIC / "teacher_student_borderline_float64_refit.csv"))
+    times = pd.read_csv(STATIC / "teacher_student_borderline_float64_run_time.csv")
+    argv = times["command"].iloc[0].split()[2:]
+    _assert_same(teacher_student.run_time_table(recovery_table(refit), argv), times)
