@@ -22,26 +22,34 @@ is an optimisation failure (another minimum), not a non-identifiability.
 Outputs (in ``--out``)
 ----------------------
 ``diagnostic_map.csv``
-    Every row of every cell (the study's columns plus the diagnostic's).
+    Every row of every cell (the study's columns plus the diagnostic's; each
+    row says its ``protocol``, whether the student ``converged`` and the
+    cell's ``verdict``).
 ``diagnostic_map_table.csv``
-    Per task, sweep point and layer, means over seeds:
+    Per task, protocol, sweep point and layer, means over seeds:
     ``identifiable_teacher``, ``identifiable_student`` (fractions of nodes),
     ``deficiency_teacher``, ``deficiency_student``,
     ``log10_eigenvalue_ratio_teacher`` (NaN where the teacher's Jacobian
     has excess null directions), the student's ``weight_above_chance``
-    and ``activation_above_chance``, ``output_corr2``.
+    and ``activation_above_chance``, ``output_corr2``; and per sweep point
+    ``n_conv`` (students that converged) and the cells of each verdict
+    (``n_recovered``, ``n_non_identifiable``, ``n_optimisation_shortfall``,
+    ``n_no_fit``: ``sklearn_binn.study.verdict_counts``).
 ``diagnostic_map_nodes.csv``
     Per task and verdict at the teacher (identifiable or not): the number of
     nodes and their mean weight and activation recovery (raw, and the
-    chance level of the same nodes), and how often the student-point verdict
-    agrees with the teacher-point one.
+    chance level of the same nodes), how often the student-point verdict
+    agrees with the teacher-point one, and the share of the nodes whose
+    student converged.
 ``diagnostic_map_findings.csv``
     The numbers the docs cite, per task (:func:`findings`): the sweep
     points with gene → pathway nodes not identifiable at the teacher (and
     their excess null directions), the points where every node is, the
     layer-0 recovery there, its Spearman correlation with the eigenvalue
     ratio, the nodes' recovery above chance by verdict, and how often the
-    student-point verdict agrees.
+    student-point verdict agrees; the students that converged and the
+    verdicts at the points where every node is identifiable and where some
+    node is not.
 ``diagnostic_map_run_time.csv``
     The cells, failures and the cells' own time
     (:func:`regime_map.run_time_table`).
@@ -56,6 +64,13 @@ From the repository root::
 
     python benchmarks/diagnostic_map.py --quick             # a few minutes on 2 cores
     python benchmarks/diagnostic_map.py --n-jobs 2          # every one-factor sweep, 1 seed
+    python benchmarks/diagnostic_map.py --n-jobs 1 --seeds 2 --out diag --docs practice
+
+``--docs NAME`` also copies the run's rows and files into ``docs/_static``
+(:func:`copy_to_docs`): ``diagnostic_map_NAME_rows.csv``, ``_table.csv``,
+``_nodes.csv``, ``_findings.csv``, ``_run_time.csv`` and the figure
+``diagnostic_map_NAME.png``. A rerun on a finished ``--out`` runs no cell,
+so ``--docs`` can render a finished run into the docs.
 
 The run is resumable (``diagnostic_map.csv``), parallel through joblib
 (``--n-jobs``, ``--backend``) and seeded by each cell's parameters, as every
@@ -78,11 +93,13 @@ from _common import build_parser, headless_pyplot, print_summary, run_cells  # n
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     TASKS,
+    VERDICTS,
     key_text,
     node_scores,
     recovery_table,
     run_cell,
     select_cells,
+    verdict_counts,
 )
 from regime_map import AXES, add_protocol_option, make_grid, run_time_table  # noqa: E402
 from teacher_student import check_references  # noqa: E402
@@ -118,7 +135,37 @@ def build_arg_parser():
     parser.add_argument("--max-epochs", type=int, default=None, metavar="N",
                         help="fixed epoch budget (default: the regime map's)")
     add_protocol_option(parser)
+    parser.add_argument("--docs", metavar="NAME",
+                        help="also copy the run's rows, tables and figure to docs/_static/"
+                             "diagnostic_map_NAME_<file> (rows, table, nodes, findings, "
+                             "run_time; the figure as diagnostic_map_NAME.png), which the docs "
+                             "include")
     return parser
+
+
+def make_diagnostic_grid(args):
+    """The run's cells: the regime map's grid over the chosen one-factor sweeps.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`build_arg_parser`; without ``--sweeps``, every one-factor
+        sweep (``--quick``: :data:`QUICK_SWEEPS`).
+
+    Returns
+    -------
+    cells : list of dict
+    membership : pandas.DataFrame
+        As :func:`regime_map.make_grid`.
+
+    Examples
+    --------
+    >>> cells, membership = make_diagnostic_grid(build_arg_parser().parse_args(["--seeds", "2"]))
+    >>> len(cells), sorted(set(membership["sweep"])) == sorted(ONE_FACTOR_SWEEPS)
+    (174, True)
+    """
+    args.sweeps = args.sweeps or list(QUICK_SWEEPS if args.quick else ONE_FACTOR_SWEEPS)
+    return make_grid(args)
 
 
 def diagnosis_table(rows, membership):
@@ -134,7 +181,28 @@ def diagnosis_table(rows, membership):
     Returns
     -------
     pandas.DataFrame
-        See the module docstring (``diagnostic_map_table.csv``).
+        See the module docstring (``diagnostic_map_table.csv``): ``task``,
+        ``protocol``, ``sweep``, ``x``, ``layer``, ``n_seeds``, the means
+        over seeds and, where the rows carry verdicts (runs since the study
+        has protocols), per sweep point ``n_conv`` (students that converged)
+        and the cells of each verdict (:func:`verdict_columns`).
+
+    Examples
+    --------
+    >>> from regime_map import make_grid
+    >>> from sklearn_binn.study import make_cell
+    >>> args = build_arg_parser().parse_args(
+    ...     ["--tasks", "regression", "--sweeps", "init", "--n-genes", "12",
+    ...      "--max-epochs", "5"])
+    >>> cells, membership = make_grid(args)
+    >>> rows = pd.DataFrame([{**c, **r} for c in cells for r in run_cell(c, diagnose=True)])
+    >>> table = diagnosis_table(rows, membership)
+    >>> table[["protocol", "x", "layer", "n_seeds"]].values.tolist()
+    [['practice', 'default', 0, 1], ['practice', 'default', 1, 1], \
+['practice', 'teacher', 0, 1], ['practice', 'teacher', 1, 1]]
+    >>> verdicts = table[list(verdict_columns().values())].sum(axis=1)
+    >>> verdicts.tolist(), bool(table["n_conv"].le(table["n_seeds"]).all())
+    ([1, 1, 1, 1], True)
     """
     wide = recovery_table(rows).reset_index(drop=True)
     keyed = rows.assign(_key=key_text(rows).to_numpy())
@@ -154,13 +222,36 @@ def diagnosis_table(rows, membership):
     wide = wide.reset_index()
     members = membership[["sweep", "x"]].assign(_key=key_text(membership).to_numpy())
     merged = members.merge(wide, on="_key")
+    if "protocol" not in merged:  # rows from before the study had protocols
+        merged["protocol"] = ""
     columns = ["identifiable_teacher", "identifiable_student", "deficiency_teacher",
                "deficiency_student", "log10_eigenvalue_ratio_teacher", "weight_above_chance",
                "activation_above_chance", "output_corr2"]
-    group = merged.groupby(["task", "sweep", "x", "layer"], sort=False)
+    keys = ["task", "protocol", "sweep", "x"]
+    group = merged.groupby([*keys, "layer"], sort=False)
     table = group[columns].mean()
     table.insert(0, "n_seeds", group.size())
-    return table.reset_index()
+    table = table.reset_index()
+    if "verdict" in merged:
+        first = merged[merged["layer"] == 0]
+        counts = verdict_counts(first, keys).drop(columns="n_cells")
+        counts = counts.rename(columns=verdict_columns())
+        conv = (first.groupby(keys, sort=False)["converged"]
+                .apply(lambda v: int(v.astype(str).str.lower().eq("true").sum()))
+                .rename("n_conv").reset_index())
+        table = table.merge(conv.merge(counts, on=keys), on=keys, how="left")
+    return table
+
+
+def verdict_columns():
+    """The study's verdicts -> this script's count columns (as the regime map names them).
+
+    Examples
+    --------
+    >>> verdict_columns()["optimisation shortfall"]
+    'n_optimisation_shortfall'
+    """
+    return {v: f"n_{v.replace(' ', '_').replace('-', '_')}" for v in VERDICTS}
 
 
 def node_verdicts(rows):
@@ -174,24 +265,27 @@ def node_verdicts(rows):
     Returns
     -------
     pandas.DataFrame
-        ``task``, ``identifiable_at_teacher`` (bool), ``n_nodes``, the mean
-        per-node ``weight_recovery`` and ``activation_recovery`` of the
-        students, ``weight_chance`` and ``activation_chance`` (the untrained
-        students on the same nodes) and ``student_verdict_agrees`` (share of
-        those nodes whose verdict at the trained student is the same).
+        ``task``, ``protocol`` (where the rows have it), ``identifiable_at_teacher``
+        (bool), ``n_nodes``, the mean per-node ``weight_recovery`` and
+        ``activation_recovery`` of the students, ``weight_chance`` and
+        ``activation_chance`` (the untrained students on the same nodes),
+        ``student_verdict_agrees`` (share of those nodes whose verdict at the
+        trained student is the same) and, where the rows say whether the
+        student converged, ``student_converged`` (share of those nodes whose
+        cell's student converged).
 
     Examples
     --------
     >>> row = {"task": "regression", "layer": 0, "weight_recovery_nodes": "0.9;0.3",
-    ...        "activation_recovery_nodes": "0.8;0.2", "identifiable_nodes": "1;0"}
+    ...        "activation_recovery_nodes": "0.8;0.2", "identifiable_nodes": "1;0",
+    ...        "protocol": "practice", "converged": False}
     >>> rows = pd.DataFrame([
     ...     {**row, "reference": "teacher"}, {**row, "reference": "student"},
     ...     {**row, "reference": "chance", "identifiable_nodes": np.nan}])
     >>> rows["seed"] = 0
-    >>> node_verdicts(rows)[["identifiable_at_teacher", "n_nodes", "weight_recovery"]]
-       identifiable_at_teacher  n_nodes  weight_recovery
-    0                    False        1              0.3
-    1                     True        1              0.9
+    >>> node_verdicts(rows)[["protocol", "identifiable_at_teacher", "n_nodes",
+    ...                      "weight_recovery", "student_converged"]].values.tolist()
+    [['practice', False, 1, 0.3, 0.0], ['practice', True, 1, 0.9, 0.0]]
     """
     keys = [c for c in ALL_KEY_COLUMNS if c in rows.columns] + ["layer"]
     refs = {ref: rows[rows["reference"] == ref].set_index(keys)
@@ -203,20 +297,28 @@ def node_verdicts(rows):
         at_student = _flags(student["identifiable_nodes"])
         scores = {target: node_scores(student, target) for target in ("weight", "activation")}
         chances = {target: node_scores(chance, target) for target in ("weight", "activation")}
+        cell = {"task": key[keys.index("task")]}
+        if "protocol" in keys:
+            cell["protocol"] = key[keys.index("protocol")]
         for i, flag in enumerate(at_teacher):
             if np.isnan(flag):
                 continue
-            records.append({
-                "task": key[keys.index("task")],
+            record = {
+                **cell,
                 "identifiable_at_teacher": bool(flag),
                 "weight_recovery": scores["weight"][i],
                 "activation_recovery": scores["activation"][i],
                 "weight_chance": chances["weight"][i],
                 "activation_chance": chances["activation"][i],
                 "student_verdict_agrees": float(at_student[i] == flag),
-            })
+            }
+            if "converged" in student.index:
+                record["student_converged"] = float(
+                    str(student["converged"]).lower() == "true")
+            records.append(record)
     nodes = pd.DataFrame(records)
-    group = nodes.groupby(["task", "identifiable_at_teacher"])
+    group = nodes.groupby([c for c in ("task", "protocol", "identifiable_at_teacher")
+                           if c in nodes.columns])
     table = group.mean(numeric_only=True)
     table.insert(0, "n_nodes", group.size())
     return table.reset_index()
@@ -225,8 +327,10 @@ def node_verdicts(rows):
 def findings(table, nodes):
     """The numbers the docs cite, one row per quantity, one column per task.
 
-    Computed from the two summary tables alone (so the committed CSVs
-    regenerate them without the rows).
+    Computed from the two summary tables alone: exactly from the tables of
+    the rows (as the run writes them); from the written four-digit CSVs to
+    within their rounding, the Spearman statistics moving most (nearly equal
+    recoveries tie).
 
     Parameters
     ----------
@@ -246,13 +350,19 @@ def findings(table, nodes):
           not identifiable at the teacher in some task, its mean
           ``deficiency_teacher`` (empty where that task's nodes all are);
         - ``points with every node of every layer identifiable``;
+        - where the table has verdicts, for the points with every node
+          identifiable at the teacher and for those with some node not: the
+          ``students (seeds x points)`` (a cell shared by sweeps counts once
+          per sweep), the ``students that converged`` and the cells of each
+          ``verdict``;
         - over those points, the layer-0 weight recovery above chance:
           ``median``, ``min``, ``max``; the ``log10 eigenvalue ratio``'s
           ``min`` and ``max``; its ``Spearman rho`` with the layer-0 recovery
           and the ``p`` value;
         - per teacher-point verdict, the nodes' ``weight recovery above
           chance`` (mean recovery against the same nodes' untrained
-          students) and the ``share`` whose student-point verdict agrees;
+          students), the ``share`` whose student-point verdict agrees and,
+          where the nodes table has it, the ``share whose student converged``;
         - the layer-0 weight recovery above chance of the ``init`` sweep's
           random and teacher starts.
 
@@ -262,10 +372,13 @@ def findings(table, nodes):
     ...     "task": "regression", "sweep": "depth", "x": ["1", "2", "3"], "layer": 0,
     ...     "identifiable_teacher": [1.0, 1.0, 0.5], "deficiency_teacher": [0, 0, 4.0],
     ...     "log10_eigenvalue_ratio_teacher": [-6.0, -5.0, np.nan],
-    ...     "weight_above_chance": [0.2, 0.6, 0.1]})
+    ...     "weight_above_chance": [0.2, 0.6, 0.1], "n_seeds": 2, "n_conv": [0, 1, 2],
+    ...     "n_recovered": [0, 1, 0], "n_non_identifiable": [0, 0, 2],
+    ...     "n_optimisation_shortfall": [2, 1, 0], "n_no_fit": 0})
     >>> nodes = pd.DataFrame({"task": "regression", "identifiable_at_teacher": [False, True],
     ...                       "weight_recovery": [0.5, 0.75], "weight_chance": 0.5,
-    ...                       "student_verdict_agrees": [1.0, 0.9]})
+    ...                       "student_verdict_agrees": [1.0, 0.9],
+    ...                       "student_converged": [1.0, 0.25]})
     >>> out = findings(table, nodes).set_index("quantity")["regression"]
     >>> float(out["not identifiable at the teacher: depth 3 (excess null directions)"])
     4.0
@@ -273,6 +386,13 @@ def findings(table, nodes):
     0.4
     >>> float(out["identifiable nodes: weight recovery above chance"])
     0.5
+    >>> [float(out[f"points with every node identifiable: {q}"]) for q in (
+    ...     "students that converged", "verdict recovered", "verdict optimisation shortfall")]
+    [1.0, 1.0, 3.0]
+    >>> float(out["points with some node not: verdict non-identifiable"])
+    2.0
+    >>> float(out["identifiable nodes: share whose student converged"])
+    0.25
     """
     from scipy.stats import spearmanr
 
@@ -288,6 +408,18 @@ def findings(table, nodes):
             for t in tasks}
     rows["points with every node of every layer identifiable"] = {
         t: float((every.loc[t] >= 1.0).sum()) for t in tasks}
+    if "n_conv" in table:
+        verdicts = verdict_columns()
+        points = layer0.set_index(["task", "sweep", "x"])
+        for full, name in ((True, "every node identifiable"), (False, "some node not")):
+            for task in tasks:
+                at = every.loc[task]
+                part = points.loc[task].loc[list(at[(at >= 1.0) == full].index)]
+                counts = {"students (seeds x points)": part["n_seeds"].sum(),
+                          "students that converged": part["n_conv"].sum(),
+                          **{f"verdict {v}": part[c].sum() for v, c in verdicts.items()}}
+                for quantity, value in counts.items():
+                    rows.setdefault(f"points with {name}: {quantity}", {})[task] = float(value)
     stats = {}
     for task in tasks:
         full = every.loc[task][every.loc[task] >= 1.0].index
@@ -308,7 +440,7 @@ def findings(table, nodes):
     rows["identifiable points: Spearman rho, eigenvalue ratio vs layer-0 recovery"] = {
         t: stats[t]["rho"] for t in tasks}
     rows["identifiable points: Spearman p"] = {t: stats[t]["p"] for t in tasks}
-    by_node = nodes.set_index(["task", "identifiable_at_teacher"])
+    by_node = nodes.set_index(["task", "identifiable_at_teacher"])  # one protocol per run
     for flag, name in ((True, "identifiable"), (False, "non-identifiable")):
         above, agrees = {}, {}
         for task in tasks:
@@ -319,6 +451,10 @@ def findings(table, nodes):
                 agrees[task] = node["student_verdict_agrees"]
         rows[f"{name} nodes: weight recovery above chance"] = above
         rows[f"{name} nodes: share whose verdict at the student agrees"] = agrees
+        if "student_converged" in nodes:
+            rows[f"{name} nodes: share whose student converged"] = {
+                t: by_node.loc[(t, flag), "student_converged"] for t in tasks
+                if (t, flag) in by_node.index}
     init = layer0[layer0["sweep"] == "init"].set_index(["task", "x"])["weight_above_chance"]
     for start in ("default", "teacher"):
         rows[f"init {start}: layer-0 weight recovery above chance"] = {
@@ -377,8 +513,7 @@ def main(argv=None):
     """
     args = build_arg_parser().parse_args(argv)
     # the regime map's own grid (its options are a subset of these); only the sweeps differ
-    args.sweeps = args.sweeps or list(QUICK_SWEEPS if args.quick else ONE_FACTOR_SWEEPS)
-    cells, membership = make_grid(args)
+    cells, membership = make_diagnostic_grid(args)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     table = run_cells(cells, functools.partial(run_cell, diagnose=True),
@@ -400,7 +535,62 @@ def main(argv=None):
     if problems:
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
+    if args.docs:
+        copy_to_docs(out, args.docs, rows)
     return 1 if problems else 0
+
+
+#: Run file -> its name in the docs (``diagnostic_map_<name><this>``).
+DOCS_FILES = {"diagnostic_map_table.csv": "_table.csv", "diagnostic_map_nodes.csv": "_nodes.csv",
+              "diagnostic_map_findings.csv": "_findings.csv",
+              "diagnostic_map_run_time.csv": "_run_time.csv", "diagnostic_map.png": ".png"}
+
+
+def copy_to_docs(out, name, rows, static=None):
+    """Copy a run's rows, tables and figure into the docs' ``_static`` folder.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+    name : str
+        The run's name in the docs: files become ``diagnostic_map_<name>_<file>``
+        and the figure ``diagnostic_map_<name>.png`` (:data:`DOCS_FILES`).
+    rows : pandas.DataFrame
+        The run's rows, written as ``diagnostic_map_<name>_rows.csv``.
+    static : pathlib.Path, default=None
+        Default ``docs/_static`` of this repository.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = pathlib.Path(tmp)
+    ...     _ = (out / "diagnostic_map_findings.csv").write_text("quantity\\n")
+    ...     _ = (out / "diagnostic_map.png").write_bytes(b"")
+    ...     written = copy_to_docs(out, "practice", pd.DataFrame({"seed": [0]}),
+    ...                            static=out / "static")
+    >>> [p.name for p in written]
+    ['diagnostic_map_practice_rows.csv', 'diagnostic_map_practice_findings.csv', \
+'diagnostic_map_practice.png']
+    """
+    import shutil
+
+    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
+    static.mkdir(parents=True, exist_ok=True)
+    target = static / f"diagnostic_map_{name}_rows.csv"
+    rows.to_csv(target, index=False)
+    written = [target]
+    for source, goal in DOCS_FILES.items():
+        if (out / source).exists():
+            written.append(Path(shutil.copyfile(out / source,
+                                                static / f"diagnostic_map_{name}{goal}")))
+    return written
 
 
 if __name__ == "__main__":

@@ -1,11 +1,12 @@
 """The regime-map page's numbers are its committed CSVs, and those regenerate from the rows.
 
 ``docs/regime_map.rst`` types no number from a run: every table is a CSV under
-``docs/_static`` that ``benchmarks/regime_map.py`` (``--docs NAME``) or
-``benchmarks/diagnostic_map.py`` wrote. For the runs whose rows are committed
-(``regime_map_<run>_rows.csv``, ``regime_map_converged_constraints_rows.csv``)
-recomputing the tables from the rows, with the command each run-time table
-records, must give the committed tables, number for number.
+``docs/_static`` that ``benchmarks/regime_map.py`` or ``benchmarks/diagnostic_map.py``
+(``--docs NAME``) wrote. For the runs whose rows are committed
+(``regime_map_<run>_rows.csv``, ``regime_map_converged_constraints_rows.csv``,
+``diagnostic_map_<run>_rows.csv``) recomputing the tables from the rows, with
+the command each run-time table records, must give the committed tables,
+number for number.
 """
 
 import io
@@ -28,6 +29,8 @@ from sklearn_binn.study import recovery_table, select_cells, task_metric  # noqa
 
 #: The map's committed runs (``--docs NAME``) and their protocol.
 RUNS = {"practice": "practice", "converged": "converged"}
+#: The diagnostic map's committed run (``--docs NAME``) and its protocol.
+DIAGNOSTIC_RUN = ("practice", "practice")
 TASKS = ("classification", "regression", "survival")
 
 
@@ -39,11 +42,11 @@ def _as_written(frame, float_format):
     return pd.read_csv(io.StringIO(frame.to_csv(index=False, float_format=float_format)))
 
 
-def _command(name):
+def _command(name, script="benchmarks/regime_map.py"):
     """The command line a run-time table records, as ``argv``."""
     times = pd.read_csv(STATIC / name)
     command = times["command"].iloc[0].split()
-    assert command[:2] == ["python", "benchmarks/regime_map.py"]
+    assert command[:2] == ["python", script]
     return command[2:]
 
 
@@ -55,7 +58,8 @@ def test_every_table_of_the_page_exists_and_the_runs_are_included():
             assert STATIC / f"regime_map_{run}_{name}.csv" in files
     assert STATIC / "regime_map_practice_key_numbers.csv" in files
     assert STATIC / "regime_map_converged_constraints_run_time.csv" in files
-    assert STATIC / "diagnostic_map_findings.csv" in files
+    for name in ("nodes", "findings", "run_time"):
+        assert STATIC / f"diagnostic_map_{DIAGNOSTIC_RUN[0]}_{name}.csv" in files
     assert len(files) == len(re.findall(r"\.\. csv-table::", PAGE.read_text()))
 
 
@@ -66,8 +70,7 @@ def test_every_figure_and_file_the_page_names_exists():
     named = set(re.findall(r"``(?:_static/)?((?:regime|diagnostic)_map_[\w.]+\.(?:csv|png))``",
                            text))
     # names a run writes in its own --out folder, not files under _static
-    local = {"regime_map_table.csv", "regime_map_constraints_display.csv",
-             "diagnostic_map_run_time.csv"}
+    local = {"regime_map_table.csv", "regime_map_constraints_display.csv"}
     assert [n for n in named - local if not (STATIC / n).exists()] == []
 
 
@@ -132,11 +135,45 @@ def test_the_converged_constraint_tables_regenerate_from_the_committed_rows():
           pd.read_csv(STATIC / "regime_map_converged_constraints_run_time.csv"))
 
 
-def test_the_diagnostic_findings_regenerate_from_its_committed_tables():
-    table = pd.read_csv(STATIC / "diagnostic_map_table.csv")
-    nodes = pd.read_csv(STATIC / "diagnostic_map_nodes.csv")
-    _same(_as_written(diagnostic_map.findings(table, nodes), "%.4g"),
-          pd.read_csv(STATIC / "diagnostic_map_findings.csv"))
+def test_the_diagnostic_tables_and_run_time_regenerate_from_the_committed_rows():
+    name, protocol = DIAGNOSTIC_RUN
+    argv = _command(f"diagnostic_map_{name}_run_time.csv", "benchmarks/diagnostic_map.py")
+    args = diagnostic_map.build_arg_parser().parse_args(argv)
+    cells, membership = diagnostic_map.make_diagnostic_grid(args)
+    rows = pd.read_csv(STATIC / f"diagnostic_map_{name}_rows.csv")
+    assert set(rows["protocol"]) == {protocol}
+    assert rows["converged"].notna().all() and rows["verdict"].notna().all()
+    rows = select_cells(rows, cells)
+    table = diagnostic_map.diagnosis_table(rows, membership)
+    nodes = diagnostic_map.node_verdicts(rows)
+    committed = {part: pd.read_csv(STATIC / f"diagnostic_map_{name}_{part}.csv")
+                 for part in ("table", "nodes", "findings", "run_time")}
+    _same(_as_written(table, "%.4g"), committed["table"])
+    _same(_as_written(nodes, "%.4g"), committed["nodes"])
+    # from the rows' unrounded tables (the committed four-digit ones move the Spearman
+    # statistics, where nearly equal recoveries tie)
+    _same(_as_written(diagnostic_map.findings(table, nodes), "%.4g"), committed["findings"])
+    times = regime_map.run_time_table(recovery_table(rows), cells, argv,
+                                      script="benchmarks/diagnostic_map.py")
+    _same(_as_written(times, "%.4g"), committed["run_time"])
+    assert committed["run_time"]["n_failed"].eq(0).all()
+    assert committed["run_time"]["n_cells"].iloc[0] == len(cells)
+    # every sweep point says which protocol and how many of its students converged
+    assert set(committed["table"]["protocol"]) == {protocol}
+    assert committed["table"]["n_conv"].le(committed["table"]["n_seeds"]).all()
+
+
+def test_diagnostic_docs_copies_a_run_under_its_name(tmp_path):
+    out, static = tmp_path / "run", tmp_path / "static"
+    out.mkdir()
+    for source in diagnostic_map.DOCS_FILES:
+        (out / source).write_text(source)
+    written = diagnostic_map.copy_to_docs(out, "x", pd.DataFrame({"seed": [0]}), static=static)
+    assert sorted(p.name for p in written) == [
+        "diagnostic_map_x.png", "diagnostic_map_x_findings.csv", "diagnostic_map_x_nodes.csv",
+        "diagnostic_map_x_rows.csv", "diagnostic_map_x_run_time.csv",
+        "diagnostic_map_x_table.csv"]
+    assert (static / "diagnostic_map_x_nodes.csv").read_text() == "diagnostic_map_nodes.csv"
 
 
 def test_docs_copies_a_run_under_its_name_and_a_constraints_run_leaves_the_map_alone(tmp_path):
