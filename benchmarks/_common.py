@@ -54,7 +54,38 @@ __all__ = [
     "parallel_backend",
     "print_summary",
     "run_cells",
+    "run_command",
 ]
+
+
+def run_command(script, argv, flags=()):
+    """The command line a run-time table records: where a run wrote (``--out``, ``--docs``)
+    and the given ``flags`` left out, so that reruns of the same grid read the same.
+
+    Parameters
+    ----------
+    script : str
+        As the command starts, e.g. ``"benchmarks/regime_map.py"``.
+    argv : list of str
+        The run's arguments.
+    flags : tuple of str, default=()
+        Switches without a value to leave out too (e.g. ``"--render-only"``).
+
+    Examples
+    --------
+    >>> run_command("benchmarks/x.py", ["--seeds", "3", "--out", "o", "--docs=d", "--quiet"],
+    ...             flags=("--quiet",))
+    'python benchmarks/x.py --seeds 3'
+    """
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--docs"):
+            skip = True
+        elif arg not in flags and not arg.startswith(("--out=", "--docs=")):
+            kept.append(arg)
+    return " ".join([f"python {script}", *kept])
 
 
 def build_parser(script, description=None):

@@ -68,7 +68,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
+from _common import (  # noqa: E402
+    build_parser,
+    headless_pyplot,
+    print_summary,
+    run_cells,
+    run_command,
+)
 from sklearn_binn import (  # noqa: E402
     BINNClassifier,
     BINNRegressor,
@@ -480,15 +486,8 @@ def run_time_table(table, cells, argv=None):
     >>> table.loc[0, "command"]
     'python benchmarks/misspecified.py --seeds 3'
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in ("--out", "--docs"):
-            skip = True
-        elif arg != "--render-only" and not arg.startswith(("--out=", "--docs=")):
-            kept.append(arg)
+    command = run_command(SCRIPT, list(sys.argv[1:] if argv is None else argv),
+                          flags=("--render-only",))
     asked = pd.DataFrame(cells)
     keys = [k for k in KEY_COLUMNS if k in asked.columns]
     per_cell = table.groupby(keys, sort=False)["fit_time_s"].first().reset_index()
@@ -507,7 +506,7 @@ def run_time_table(table, cells, argv=None):
                        else f"partial: {n_done} of {len(wanted)} cells"),
             "fit_time_total_s": times.sum(), "fit_time_mean_s": times.mean(),
             "fit_time_max_s": times.max(),
-            "command": " ".join([f"python {SCRIPT}", *kept]),
+            "command": command,
         })
     return pd.DataFrame(rows)
 

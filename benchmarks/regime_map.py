@@ -134,7 +134,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
+from _common import (  # noqa: E402
+    build_parser,
+    headless_pyplot,
+    print_summary,
+    run_cells,
+    run_command,
+)
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     CELL_DEFAULTS,
@@ -1063,15 +1069,7 @@ def run_time_table(wide, cells, argv=None, script="benchmarks/regime_map.py"):
     >>> table.loc[0, "command"]
     'python benchmarks/regime_map.py --seeds 3'
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    kept, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg in ("--out", "--docs"):
-            skip = True
-        elif not arg.startswith(("--out=", "--docs=")):
-            kept.append(arg)
+    command = run_command(script, list(sys.argv[1:] if argv is None else argv))
     asked = pd.DataFrame(cells)
     first = wide[wide["layer"] == 0]
     rows = []
@@ -1083,7 +1081,7 @@ def run_time_table(wide, cells, argv=None, script="benchmarks/regime_map.py"):
             "n_cells": len(group), "n_failed": len(wanted) - len(group),
             "cell_time_total_s": times.sum(), "cell_time_mean_s": times.mean(),
             "cell_time_max_s": times.max(),
-            "command": " ".join([f"python {script}", *kept]),
+            "command": command,
         })
     return pd.DataFrame(rows)
 
