@@ -33,6 +33,7 @@ Scripts run as ``python benchmarks/<script>.py``, which puts this folder on
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 from sklearn_binn.study import (
@@ -49,6 +50,7 @@ __all__ = [
     "BACKENDS",
     "CellError",
     "build_parser",
+    "copy_to_docs",
     "headless_pyplot",
     "open_log",
     "parallel_backend",
@@ -86,6 +88,53 @@ def run_command(script, argv, flags=()):
         elif arg not in flags and not arg.startswith(("--out=", "--docs=")):
             kept.append(arg)
     return " ".join([f"python {script}", *kept])
+
+
+def copy_to_docs(out, prefix, files, *, rows=None, static=None):
+    """Copy a run's tables and figures into the docs' ``_static`` folder.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's output folder.
+    prefix : str
+        The files become ``<prefix>_<name>`` (e.g. ``"reactome_scale_full"``).
+    files : iterable of str, or mapping of str to str
+        Names of files in ``out`` to copy (those missing are left out), or
+        ``{name in out: name after the prefix}``.
+    rows : pandas.DataFrame, default=None
+        The rows the tables were computed from (the run's cells, when the
+        run's CSV holds more), written as ``<prefix>_rows.csv``.
+    static : pathlib.Path, default=None
+        Default: this repository's ``docs/_static``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = Path(tmp)
+    ...     _ = (out / "cells.csv").write_text("task\\n")
+    ...     written = copy_to_docs(out, "x_full", ["cells.csv", "absent.png"],
+    ...                            rows=pd.DataFrame({"a": [1]}), static=out / "static")
+    ...     [p.name for p in written]
+    ['x_full_cells.csv', 'x_full_rows.csv']
+    """
+    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
+    static.mkdir(parents=True, exist_ok=True)
+    files = files if isinstance(files, dict) else {name: name for name in files}
+    written = [Path(shutil.copyfile(out / source, static / f"{prefix}_{target}"))
+               for source, target in files.items() if (out / source).exists()]
+    if rows is not None:
+        path = static / f"{prefix}_rows.csv"
+        rows.to_csv(path, index=False)
+        written.append(path)
+    return written
 
 
 def build_parser(script, description=None):

@@ -75,6 +75,7 @@ from _common import (  # noqa: E402
     run_cells,
     run_command,
 )
+from _common import copy_to_docs as _copy_to_docs  # noqa: E402
 from sklearn_binn import (  # noqa: E402
     BINNClassifier,
     BINNRegressor,
@@ -481,7 +482,8 @@ def run_time_table(table, cells, argv=None):
     >>> table = run_time_table(rows, cells, ["--seeds", "3", "--out", "x", "--docs", "y"])
     >>> table[["protocol", "n_cells", "n_done", "n_missing", "status"]].values.tolist()[0]
     ['practice', 3, 2, 1, 'partial: 2 of 3 cells']
-    >>> table.loc[0, ["fit_time_total_s", "fit_time_mean_s", "fit_time_max_s"]].tolist()
+    >>> [float(v) for v in table.loc[0, ["fit_time_total_s", "fit_time_mean_s",
+    ...                                   "fit_time_max_s"]]]
     [6.0, 3.0, 4.0]
     >>> table.loc[0, "command"]
     'python benchmarks/misspecified.py --seeds 3'
@@ -652,19 +654,9 @@ def copy_to_docs(out, name, static=None, rows=None):
     ...     [p.name for p in copy_to_docs(out, "full", static=out / "static")]
     ['misspecified_full_ranking.csv']
     """
-    import shutil
-
-    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
-    static.mkdir(parents=True, exist_ok=True)
-    written = []
-    for source, target in DOCS_FILES.items():
-        path = static / f"misspecified_{name}_{target}"
-        if rows is not None and source == "misspecified.csv":
-            rows.to_csv(path, index=False)
-            written.append(path)
-        elif (out / source).exists():
-            written.append(Path(shutil.copyfile(out / source, path)))
-    return written
+    files = {source: target for source, target in DOCS_FILES.items()
+             if rows is None or source != "misspecified.csv"}
+    return _copy_to_docs(out, f"misspecified_{name}", files, rows=rows, static=static)
 
 
 def build_arg_parser():
