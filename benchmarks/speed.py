@@ -85,7 +85,9 @@ from (i) and (k) (``table_fit_targets.csv``, :func:`fit_targets`), the
 page's tables of (a)-(g) (``table_layer.csv``, ``table_epoch.csv``,
 ``table_memory.csv``, ``table_binn.csv``, ``table_scaling.csv``,
 ``table_targets.csv``) and the run's command, date, machine, load and wall
-time (``table_run_info.csv``), ``scaling.png``, ``summary.txt``,
+time (``table_run_info.csv``; a run without the layers part writes
+``table_run_info_<parts>.csv``, e.g. ``table_run_info_small_reactome.csv``),
+``scaling.png``, ``summary.txt``,
 ``log.txt``. A rerun skips finished cells. Keep ``--n-jobs 1`` for timings: cells running side by
 side share the cores.
 
@@ -1683,7 +1685,8 @@ def parse_args(argv=None):
                         help="also write the tables that docs/speed.rst includes "
                              "(speed_<table>.csv: layer, epoch, memory, binn, scaling, "
                              "targets, run_info from the layers part; kernels, small, peers, "
-                             "reactome) into DIR, e.g. docs/_static")
+                             "reactome; run_info_<parts> for a run without the layers part) "
+                             "into DIR, e.g. docs/_static")
     parser.add_argument("--reactome-threads", type=int, default=REACTOME_THREADS, metavar="N",
                         help="torch threads of part (k), the whole Reactome (default: "
                              f"{REACTOME_THREADS}; on a machine loaded by other jobs two "
@@ -1792,9 +1795,10 @@ def main(argv=None):
         docs["fit_targets"] = fit_targets(**fit_parts)
         sections["Issue 15's whole-fit targets"] = docs["fit_targets"]
     load_end = os.getloadavg()
-    if "layers" in args.parts:  # the run the page's machine section describes
-        docs["run_info"] = run_info_table(command, started, load_start, load_end,
-                                          time.time() - clock)
+    # the run the page's machine section describes: run_info for a run with the
+    # layers part, run_info_<parts> for a run of other parts alone
+    info = "run_info" if "layers" in args.parts else "run_info_" + "_".join(args.parts)
+    docs[info] = run_info_table(command, started, load_start, load_end, time.time() - clock)
     write_tables(docs, args.out, args.quick, args.docs_tables)
     log.info("load average (1, 5, 15 min) at the end: %.1f, %.1f, %.1f", *load_end)
     print_summary(sections, out_dir=args.out)

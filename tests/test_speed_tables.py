@@ -10,6 +10,7 @@ slopes computed here independently (numpy, scipy).
 
 import datetime
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -282,6 +283,24 @@ def test_main_writes_the_layers_docs_tables(speed, tmp_path, monkeypatch):
     info = pd.read_csv(tmp_path / "docs" / "speed_run_info.csv").set_index("item")["value"]
     assert info["command"].startswith("python benchmarks/speed.py --quick --no-binn")
     assert (tmp_path / "out" / "table_layer_quick.csv").exists()
+
+
+def test_a_run_without_the_layers_part_writes_its_own_run_info(speed, tmp_path, monkeypatch):
+    # the committed rows of part (i) stand in for its measurements
+    static = Path(__file__).resolve().parents[1] / "docs" / "_static"
+    rows = pd.read_csv(static / "speed_small_rows.csv")
+    monkeypatch.setattr(speed, "run_part", lambda *args, **kwargs: rows)
+    argv = ["--parts", "small", "--out", str(tmp_path / "out"),
+            "--docs-tables", str(tmp_path / "docs")]
+    assert speed.main(argv) == 0
+    names = {p.name for p in (tmp_path / "docs").iterdir()}
+    # the layers run's info is not overwritten by a run that did not measure it
+    assert names == {"speed_small.csv", "speed_fit_targets.csv", "speed_run_info_small.csv"}
+    info = pd.read_csv(tmp_path / "docs" / "speed_run_info_small.csv").set_index("item")
+    assert info.loc["command", "value"].startswith("python benchmarks/speed.py --parts small")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "docs" / "speed_small.csv"),
+                                  speed.summarise_small(rows).astype(object).pipe(
+                                      lambda f: pd.read_csv(io.StringIO(f.to_csv(index=False)))))
 
 
 def test_fit_targets_from_the_small_and_reactome_rows(speed):
