@@ -244,9 +244,11 @@ class IdentifiabilityCheck:
         What was checked: ``n_samples``, ``task``, ``n_teachers``, the
         students' parameters per protocol, ``threshold``, ``method``, ...
     n_fitted : int
-        Replicates computed by this call (the rest came from the cache).
+        Jobs computed by this call (the rest came from the cache): one per
+        teacher and protocol, and one per teacher for its untrained
+        (chance) students.
     n_cached : int
-        Replicates read back from the cache.
+        Jobs read back from the cache.
     verdict_source : str
         Where the verdict rule comes from.
 
@@ -311,11 +313,8 @@ class IdentifiabilityCheck:
                     f"{row['rank_recovered']:.0%} (chance {row['rank_recovered_chance']:.0%})."
                 ))
             nodes = self.nodes[self.nodes["protocol"] == protocol]
-            readable = nodes[
-                (nodes["weight_recovered"] >= _READABLE)
-                & (nodes["activation_recovered"] >= _READABLE)
-                & (nodes["weight_recovered_chance"] < _READABLE)
-            ]
+            readable = self.readable()
+            readable = readable[readable["protocol"] == protocol]
             lines.append(_bullet(
                 f"{len(readable)} of {len(nodes)} nodes have weights and activation "
                 f"recovered in >= {_READABLE:.0%} of replicates"
@@ -328,6 +327,39 @@ class IdentifiabilityCheck:
             f"(verdicts: {self.verdict_source}).", width=88,
         )]
         return "\n".join(lines)
+
+    def readable(self, share=_READABLE):
+        """The nodes readable under each protocol: weights and activation recovered
+        in at least ``share`` of the replicates, while untrained students' weights
+        are not (a node with one input is "recovered" by any student).
+
+        Parameters
+        ----------
+        share : float, default=0.8
+            The share of replicates (the summary's rule).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Those rows of :attr:`nodes`, in its order.
+
+        Examples
+        --------
+        >>> from sklearn_binn import identifiability_check
+        >>> from sklearn_binn.datasets import make_pathway_mask
+        >>> check = identifiability_check(make_pathway_mask(20, depth=1, random_state=0), 100,
+        ...                               n_teachers=1, estimator_params={"max_epochs": 2},
+        ...                               converged_params={"max_epochs": 2}, n_test=20,
+        ...                               n_chance_draws=1, method="weight", progress=False,
+        ...                               random_state=0)
+        >>> list(check.readable(share=0.5).columns) == list(check.nodes.columns)
+        True
+        """
+        share = _check_fraction(share, "share")
+        nodes = self.nodes
+        return nodes[(nodes["weight_recovered"] >= share)
+                     & (nodes["activation_recovered"] >= share)
+                     & (nodes["weight_recovered_chance"] < share)]
 
     def plot(self, *, axes=None):
         """Per node, how often weights, activation and rank are recovered, by node size.

@@ -162,3 +162,20 @@ def test_bad_input_is_named(mask):
         identifiability_check(mask, 50, estimator_params={"mask": mask})
     with pytest.raises(ValueError, match="n_samples must be an int"):
         identifiability_check(mask, 1.5)
+
+
+def test_readable_nodes_are_recovered_above_what_untrained_students_give(check):
+    for share in (0.5, 1.0):
+        readable = check.readable(share=share)
+        nodes = check.nodes
+        expected = [i for i, row in nodes.iterrows()
+                    if row["weight_recovered"] >= share and row["activation_recovered"] >= share
+                    and row["weight_recovered_chance"] < share]
+        assert readable.index.tolist() == expected
+    # the summary lists what readable() returns, per protocol (default share 0.8)
+    text = check.summary()
+    for protocol, group in check.nodes.groupby("protocol"):
+        n = int((check.readable()["protocol"] == protocol).sum())
+        assert f"{n} of {len(group)} nodes have weights and activation" in text
+    with pytest.raises(ValueError, match="share must be a number in"):
+        check.readable(share=0)
