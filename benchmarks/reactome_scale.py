@@ -41,7 +41,17 @@ Outputs (in ``--out``)
     largest measured cell of the same task and protocol (:func:`project`);
     then the total in core-hours and the wall time on ``--cores`` cores
     (``projection.csv``, ``projection_totals.csv``).
-``run_time.csv``, ``summary.txt``, ``log.txt``
+``run_time.csv``
+    Per protocol: cells asked, cells with rows, and the cells' summed,
+    mean and largest time (seconds of one core each).
+``summary.txt``, ``log.txt``
+
+``--docs NAME`` copies ``cells.csv``, ``projection.csv``,
+``projection_totals.csv``, ``run_time.csv`` and ``summary.txt`` into
+``docs/_static/reactome_scale_<NAME>_<file>``, with the rows of the run's
+cells (``..._rows.csv``) that ``tests/test_reactome_scale.py`` regenerates
+``cells.csv`` from; ``--render-only`` trains nothing and writes the tables
+from the cells the CSV already holds (e.g. while a long cell still runs).
 
 How to run
 ----------
@@ -72,7 +82,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _common import (  # noqa: E402
+    build_parser,
+    copy_to_docs,
+    print_summary,
+    run_cells,
+    run_command,
+)
 from sklearn_binn.study import (  # noqa: E402
     KEY_COLUMNS,
     PAIRED_PROTOCOLS,
@@ -92,6 +108,9 @@ QUICK = {"n_genes": 200, "samples_per_edge": [0.5, 1.0]}
 # --tiny (hidden, for the test suite): toy budgets
 TINY = {"max_epochs": 5, "n_test": 200, "n_chance_draws": 2}
 CSV_NAME = "reactome_scale.csv"
+SCRIPT = "benchmarks/reactome_scale.py"
+DOCS_FILES = ("cells.csv", "projection.csv", "projection_totals.csv", "run_time.csv",
+              "summary.txt")
 MIN_TRAIN = 20  # the study's floor on n_train (make_cell: n_train >= 20)
 BATCH_SIZE = 128  # the practice protocol's batches
 BYTES_FLOAT32 = 4
@@ -252,7 +271,8 @@ def cell_table(table, cells, plan):
     Returns
     -------
     pandas.DataFrame
-        ``plan``'s columns, ``status`` ("run" or "not run: memory"), and for
+        ``plan``'s columns, ``status`` ("run", "not run: memory", or
+        "not run (yet)" for a cell the CSV has no rows of), and for
         cells that ran: ``converged``, ``verdict``, per layer ``k``
         ``weight_L{k}``, ``weight_chance_L{k}``, ``activation_L{k}``,
         ``activation_chance_L{k}``; ``metric_name``, ``metric``,
@@ -296,7 +316,9 @@ def cell_table(table, cells, plan):
     measured["seed"] = measured["seed"].astype(int)
     plan["samples_per_edge"] = plan["samples_per_edge"].astype(float)
     plan["seed"] = plan["seed"].astype(int)
-    return plan.merge(measured, on=keys, how="left")
+    out = plan.merge(measured, on=keys, how="left")
+    out.loc[out["feasible"] & out["verdict"].isna(), "status"] = "not run (yet)"
+    return out
 
 
 def printable(cells):
@@ -464,6 +486,43 @@ def project(measured, tasks, protocols, seeds, n_genes, cores):
     return cells, pd.DataFrame(totals)
 
 
+def run_time_table(per_cell, argv):
+    """Per protocol: cells asked, cells with rows, and their summed, mean and largest time.
+
+    Parameters
+    ----------
+    per_cell : pandas.DataFrame
+        :func:`cell_table` (``protocol``, ``cell_time_s``: NaN for cells without rows).
+    argv : list of str
+        The command line, recorded less ``--out``, ``--docs`` and ``--render-only``.
+
+    Examples
+    --------
+    >>> per_cell = pd.DataFrame({"protocol": ["practice", "practice", "converged"],
+    ...                          "cell_time_s": [2.0, 4.0, np.nan]})
+    >>> table = run_time_table(per_cell, ["--n-jobs", "2", "--docs", "full"])
+    >>> table[["protocol", "cells", "cells_done", "cell_time_s_total"]].values.tolist()
+    [['practice', 2, 2, 6.0], ['converged', 1, 0, 0.0]]
+    >>> table["command"].iloc[0]
+    'python benchmarks/reactome_scale.py --n-jobs 2'
+    """
+    command = run_command(SCRIPT, argv, flags=("--render-only",))
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    times = pd.to_numeric(per_cell.get("cell_time_s", pd.Series(np.nan, per_cell.index)),
+                          errors="coerce")
+    rows = []
+    for protocol in dict.fromkeys(per_cell["protocol"]):
+        mine = times[per_cell["protocol"] == protocol].dropna()
+        rows.append({"protocol": protocol,
+                     "cells": int((per_cell["protocol"] == protocol).sum()),
+                     "cells_done": len(mine),
+                     "cell_time_s_total": round(float(mine.sum()), 1),
+                     "cell_time_s_mean": round(float(mine.mean()), 1) if len(mine) else np.nan,
+                     "cell_time_s_max": round(float(mine.max()), 1) if len(mine) else np.nan,
+                     "command": command, "date": date})
+    return pd.DataFrame(rows)
+
+
 # ------------------------------------------------------------------- the CLI
 def build_arg_parser():
     """The shared command line plus this study's options.
@@ -499,6 +558,11 @@ def build_arg_parser():
                         help="genes of the full grid whose cost is projected (default 2000)")
     parser.add_argument("--cores", type=int, nargs="+", default=[2, 16, 64], metavar="N",
                         help="core counts of the wall-time projection (default 2 16 64)")
+    parser.add_argument("--docs", metavar="NAME",
+                        help="copy the run's tables and rows into docs/_static as "
+                             "reactome_scale_NAME_*")
+    parser.add_argument("--render-only", action="store_true",
+                        help="train nothing: the tables from the cells --out's CSV holds")
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -531,9 +595,13 @@ def main(argv=None):
                   title="Planned cells (training-set size and float32 memory)")
     runnable = [cell for cell, ok in zip(cells, plan["feasible"]) if ok]
     start = time.perf_counter()
-    table = run_cells(runnable, run_cell, args.out / CSV_NAME, KEY_COLUMNS,
-                      n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
-                      desc="reactome_scale")
+    if args.render_only:
+        csv = args.out / CSV_NAME
+        table = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
+    else:
+        table = run_cells(runnable, run_cell, args.out / CSV_NAME, KEY_COLUMNS,
+                          n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
+                          desc="reactome_scale")
     elapsed = time.perf_counter() - start
     per_cell = cell_table(table, cells, plan)
     per_cell.to_csv(args.out / "cells.csv", index=False, float_format="%.4g")
@@ -541,15 +609,7 @@ def main(argv=None):
                                 args.seeds, args.target_genes, args.cores)
     projected.to_csv(args.out / "projection.csv", index=False, float_format="%.4g")
     totals.to_csv(args.out / "projection_totals.csv", index=False, float_format="%.4g")
-    run_time = pd.DataFrame([{
-        "command": " ".join(["python benchmarks/reactome_scale.py", *argv]),
-        "cells": len(cells), "cells_run_or_found": int(plan["feasible"].sum()),
-        "cell_time_s_total": float(pd.to_numeric(per_cell.get("cell_time_s"),
-                                                 errors="coerce").sum())
-        if "cell_time_s" in per_cell else 0.0,
-        "wall_time_s_this_run": round(elapsed, 1),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-    }])
+    run_time = run_time_table(per_cell, argv)
     run_time.to_csv(args.out / "run_time.csv", index=False)
     core_h = float(totals["core_h"].iloc[-1])
     lines = [
@@ -572,6 +632,7 @@ def main(argv=None):
     ]
     sections = {
         "Reactome-scale cells": "\n".join(lines),
+        "Run time (seconds of one core per cell)": run_time.drop(columns="command"),
         "Cells (spe: samples per edge; nodes: pathways per layer; pw/gene: mean pathways "
         "per gene; train_MB: float32 training set; s/c: student/chance per layer)":
             printable(per_cell),
@@ -580,6 +641,9 @@ def main(argv=None):
         "Totals (hours)": totals,
     }
     print_summary(sections, out_dir=args.out, float_format="{:.3g}".format)
+    if args.docs:
+        rows = select_cells(table, cells) if not table.empty else None
+        copy_to_docs(args.out, f"reactome_scale_{args.docs}", DOCS_FILES, rows=rows)
     return 0
 
 
