@@ -84,6 +84,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
+from _common import copy_to_docs as _copy_to_docs  # noqa: E402
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     CELL_DEFAULTS,
@@ -1072,16 +1073,9 @@ def copy_to_docs(out, figures, name, static=None, rows=None):
     import shutil
 
     static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
-    static.mkdir(parents=True, exist_ok=True)
-    written = []
-    for source, target in DOCS_FILES.items():
-        if rows is not None and source == "teacher_student.csv":
-            path = static / f"teacher_student_{name}_{target}"
-            rows.to_csv(path, index=False)
-            written.append(path)
-        elif (out / source).exists():
-            written.append(Path(shutil.copyfile(
-                out / source, static / f"teacher_student_{name}_{target}")))
+    files = {source: target for source, target in DOCS_FILES.items()
+             if rows is None or source != "teacher_student.csv"}
+    written = _copy_to_docs(out, f"teacher_student_{name}", files, rows=rows, static=static)
     for paths in figures.values():
         for path in paths:
             if path.exists():

@@ -345,15 +345,14 @@ class IdentifiabilityCheck:
 
         Examples
         --------
-        >>> from sklearn_binn import identifiability_check
-        >>> from sklearn_binn.datasets import make_pathway_mask
-        >>> check = identifiability_check(make_pathway_mask(20, depth=1, random_state=0), 100,
-        ...                               n_teachers=1, estimator_params={"max_epochs": 2},
-        ...                               converged_params={"max_epochs": 2}, n_test=20,
-        ...                               n_chance_draws=1, method="weight", progress=False,
-        ...                               random_state=0)
-        >>> list(check.readable(share=0.5).columns) == list(check.nodes.columns)
-        True
+        >>> import pandas as pd
+        >>> nodes = pd.DataFrame({"protocol": "converged", "node": ["a", "b", "c"],
+        ...                       "weight_recovered": [0.9, 1.0, 0.9],
+        ...                       "activation_recovered": [0.8, 1.0, 0.2],
+        ...                       "weight_recovered_chance": [0.0, 1.0, 0.0]})
+        >>> check = IdentifiabilityCheck(nodes, None, None, {}, 0, 0, "")
+        >>> check.readable()["node"].tolist()  # b: one input, c: activation not recovered
+        ['a']
         """
         share = _check_fraction(share, "share")
         nodes = self.nodes
