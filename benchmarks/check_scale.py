@@ -31,8 +31,10 @@ Outputs (in ``--out``)
     task, teachers, ``--n-jobs``, the check's jobs (one per teacher and
     protocol, one per teacher for the untrained students) fitted and read
     from the cache, the
-    call's wall time (seconds and minutes), the summed fit time of the
-    students and the date.
+    call's wall time (seconds and minutes), the machine's CPUs and its
+    one-minute load average at the start and end (other jobs share the
+    cores when it is above what the check itself puts on them), the summed
+    fit time of the students and the date.
 ``check.png``, ``summary.txt`` (:meth:`~sklearn_binn.IdentifiabilityCheck.summary`
 and the tables), ``cache/`` (the check's resumable cache: a rerun reads the
 finished jobs back instead of refitting; its wall time then measures
@@ -54,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 import time
 from pathlib import Path
@@ -118,6 +121,7 @@ def main(argv=None):
     _, names = load_reactome(n_levels=3, return_names=True)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     check = identifiability_check(
         mask, args.n_samples, task=args.task,
@@ -138,6 +142,8 @@ def main(argv=None):
         "n_teachers": n_teachers, "n_jobs": args.n_jobs,
         "jobs_fitted": check.n_fitted, "jobs_cached": check.n_cached,
         "wall_s": round(seconds, 1), "wall_min": round(seconds / 60, 2),
+        "cpus": os.cpu_count(), "load_1min_start": round(load_start, 2),
+        "load_1min_end": round(os.getloadavg()[0], 2),
         "fit_time_s_total": round(float(check.replicates["fit_time_s"].sum()), 1),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
     }])

@@ -33,6 +33,8 @@ Outputs (in ``--out``)
     their chance levels, the output fit (task metric and the teacher's),
     epochs, the student's fit time and the whole cell's time; cells not run
     (memory) with ``status``.
+``cells_brief.csv``
+    The same, as printed: recovery per layer as ``student/chance``.
 ``projection.csv``
     The full grid (``--target-genes`` genes, 0.5, 1 and 10 samples per
     edge, both protocols, the run's tasks and seeds): each cell's measured
@@ -46,7 +48,7 @@ Outputs (in ``--out``)
     mean and largest time (seconds of one core each).
 ``summary.txt``, ``log.txt``
 
-``--docs NAME`` copies ``cells.csv``, ``projection.csv``,
+``--docs NAME`` copies ``cells.csv``, ``cells_brief.csv``, ``projection.csv``,
 ``projection_totals.csv``, ``run_time.csv`` and ``summary.txt`` into
 ``docs/_static/reactome_scale_<NAME>_<file>``, with the rows of the run's
 cells (``..._rows.csv``) that ``tests/test_reactome_scale.py`` regenerates
@@ -109,8 +111,8 @@ QUICK = {"n_genes": 200, "samples_per_edge": [0.5, 1.0]}
 TINY = {"max_epochs": 5, "n_test": 200, "n_chance_draws": 2}
 CSV_NAME = "reactome_scale.csv"
 SCRIPT = "benchmarks/reactome_scale.py"
-DOCS_FILES = ("cells.csv", "projection.csv", "projection_totals.csv", "run_time.csv",
-              "summary.txt")
+DOCS_FILES = ("cells.csv", "cells_brief.csv", "projection.csv", "projection_totals.csv",
+              "run_time.csv", "summary.txt")
 MIN_TRAIN = 20  # the study's floor on n_train (make_cell: n_train >= 20)
 BATCH_SIZE = 128  # the practice protocol's batches
 BYTES_FLOAT32 = 4
@@ -272,7 +274,7 @@ def cell_table(table, cells, plan):
     -------
     pandas.DataFrame
         ``plan``'s columns, ``status`` ("run", "not run: memory", or
-        "not run (yet)" for a cell the CSV has no rows of), and for
+        "not run" for a cell the CSV has no rows of), and for
         cells that ran: ``converged``, ``verdict``, per layer ``k``
         ``weight_L{k}``, ``weight_chance_L{k}``, ``activation_L{k}``,
         ``activation_chance_L{k}``; ``metric_name``, ``metric``,
@@ -317,7 +319,7 @@ def cell_table(table, cells, plan):
     plan["samples_per_edge"] = plan["samples_per_edge"].astype(float)
     plan["seed"] = plan["seed"].astype(int)
     out = plan.merge(measured, on=keys, how="left")
-    out.loc[out["feasible"] & out["verdict"].isna(), "status"] = "not run (yet)"
+    out.loc[out["feasible"] & out["verdict"].isna(), "status"] = "not run"
     return out
 
 
@@ -605,6 +607,7 @@ def main(argv=None):
     elapsed = time.perf_counter() - start
     per_cell = cell_table(table, cells, plan)
     per_cell.to_csv(args.out / "cells.csv", index=False, float_format="%.4g")
+    printable(per_cell).to_csv(args.out / "cells_brief.csv", index=False, float_format="%.3g")
     projected, totals = project(measured_times(table), args.tasks, list(args.protocols),
                                 args.seeds, args.target_genes, args.cores)
     projected.to_csv(args.out / "projection.csv", index=False, float_format="%.4g")
