@@ -42,3 +42,30 @@ def test_the_script_writes_named_tables_and_resumes_from_its_cache(tmp_path):
     again = pd.read_csv(tmp_path / "run_time.csv").iloc[0]
     assert (again["jobs_fitted"], again["jobs_cached"]) == (0, run["jobs_fitted"])
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "nodes.csv"), nodes)
+
+
+STATIC = ROOT / "docs" / "_static"
+
+
+def test_the_docs_run_is_what_the_page_says():
+    """docs/identifiability_check.rst's words about the committed run, against its tables."""
+    run = pd.read_csv(STATIC / "check_scale_full_run_time.csv").iloc[0]
+    assert (run["n_genes"], run["n_samples"], run["n_jobs"]) == (2000, 300, 2)
+    assert run["jobs_cached"] == 0 and run["wall_s"] < 60  # measured, "well under a minute"
+    mask = reactome_subset(2000)
+    assert run["n_edges"] == mask.n_edges and run["n_samples"] / run["n_edges"] < 0.1
+    layers = pd.read_csv(STATIC / "check_scale_full_layers.csv")
+    for measure in ("weight", "activation"):  # recovered shares at their chance shares
+        gap = layers[f"{measure}_recovered"] - layers[f"{measure}_recovered_chance"]
+        assert gap.abs().max() < 0.05, measure
+    replicates = pd.read_csv(STATIC / "check_scale_full_replicates.csv")
+    converged = replicates[replicates["protocol"] == "converged"]
+    assert (converged["verdict"] == "non-identifiable").all()
+    readable = pd.read_csv(STATIC / "check_scale_full_readable.csv")
+    assert readable[["protocol", "n_inputs"]].values.tolist() == [["converged", 2]]
+    nodes = pd.read_csv(STATIC / "check_scale_full_nodes.csv")
+    every = nodes[(nodes["weight_recovered"] == 1.0) & (nodes["protocol"] == "converged")]
+    assert (every["n_inputs"] == 1).all() and (every["weight_recovered_chance"] == 1.0).all()
+    page = (ROOT / "docs" / "identifiability_check.rst").read_text()
+    for name in check_scale.DOCS_FILES:
+        assert f"_static/check_scale_full_{name}" in page, name
