@@ -11,8 +11,9 @@ randomly rewired masks) and the local identifiability diagnostic
 the training data). This script asks, node by node, whether those signals
 tell a recovered node from an unrecovered one.
 
-For every cell -- task (regression, classification) × hierarchy (pyramid,
-tree) × samples per edge × seed -- a teacher BINN with known weights
+For every cell -- task (regression, classification, survival) × protocol
+(``practice``, ``converged``) × hierarchy (pyramid, tree) × samples per
+edge × seed -- a teacher BINN with known weights
 (:func:`sklearn_binn.study.build_teacher` on
 :func:`sklearn_binn.study.build_mask`) generates training and held-out
 samples; a student with the teacher's wiring is trained with the cell's
@@ -31,8 +32,9 @@ records
   ``identifiable`` flag.
 
 Per signal (oriented so that larger means "more reassuring") it then
-reports, pooled over all nodes, per task and per samples-per-edge level
-(within one regime, where the regime itself cannot carry the signal): the ROC AUC for recovered vs
+reports, pooled over all nodes, per task, per protocol and per
+samples-per-edge level (within one regime, where the regime itself cannot
+carry the signal): the ROC AUC for recovered vs
 not (:func:`sklearn.metrics.roc_auc_score`), the Spearman correlation with
 weight recovery (:func:`scipy.stats.spearmanr`) and the **false
 reassurance** of the signal's own reading (``weight_agreement >= 0.9``,
@@ -47,22 +49,28 @@ Outputs (in ``--out``)
     One row per cell × pathway node (written as cells finish; a rerun skips
     finished cells).
 ``signals_summary.csv``
-    Per group (``all``, each task, each samples-per-edge level) and signal: ``n_nodes``,
+    Per group (``all``, each task, each protocol, each samples-per-edge
+    level) and signal: ``n_nodes``,
     ``n_recovered``, ``auc``, ``spearman``, ``n_reassured``,
     ``n_false_reassured``, ``false_reassurance`` (the share of reassured
     nodes that are not recovered), ``missed`` (the share of recovered nodes
     the signal does not reassure about).
 ``run_time.csv``
     The command, number of cells, wall time of this run and the date.
+``signals_auc.png``
+    Each signal's ROC AUC per task and protocol, pooled over the other
+    factors, and within each samples-per-edge level.
 
 How to run
 ----------
 From the repository root::
 
-    python benchmarks/signals.py --quick               # < 10 minutes on 2 cores
+    python benchmarks/signals.py --quick --n-jobs 2    # minutes on 2 cores
     python benchmarks/signals.py --n-jobs 2            # the full grid
+    python benchmarks/signals.py --tasks survival --protocols practice   # part of it
+    python benchmarks/signals.py --render-only --out DIR   # tables and figure again
 
-``--docs`` also copies the three CSVs into
+``--docs`` also copies the three CSVs and the figure into
 ``docs/_static/signals/`` (what ``docs/signals.rst`` includes).
 """
 
@@ -83,10 +91,17 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, print_summary, run_cells  # noqa: E402
+from _common import (  # noqa: E402
+    build_parser,
+    headless_pyplot,
+    print_summary,
+    run_cells,
+    run_command,
+)
 from sklearn_binn import (  # noqa: E402
     BINNClassifier,
     BINNRegressor,
+    BINNSurvival,
     identifiability_diagnostic,
     recovery_report,
     stability_report,
@@ -95,12 +110,14 @@ from sklearn_binn.study import (  # noqa: E402
     RECOVERY_THRESHOLD,
     build_mask,
     build_teacher,
+    PAIRED_PROTOCOLS,
     make_cell,
     protocol_params,
 )
 
-TASKS = ("regression", "classification")
-_ESTIMATORS = {"regression": BINNRegressor, "classification": BINNClassifier}
+TASKS = ("regression", "classification", "survival")
+_ESTIMATORS = {"regression": BINNRegressor, "classification": BINNClassifier,
+               "survival": BINNSurvival}
 FULL = {"hierarchies": ["pyramid", "tree"], "samples_per_edge": [1.0, 3.0, 10.0],
         "seeds": 3, "n_genes": 40, "n_repeats": 5, "n_null": 19}
 QUICK = {"hierarchies": ["pyramid", "tree"], "samples_per_edge": [1.0, 10.0],
@@ -185,7 +202,7 @@ def signal_metrics(signal, recovery, reassured, *, direction=1, threshold=RECOVE
 
 
 def summarise(nodes, threshold=RECOVERY_THRESHOLD):
-    """Per group (``all``, each task, each samples per edge) and signal, :func:`signal_metrics`.
+    """Per group (``all``, task, protocol, samples per edge) and signal: :func:`signal_metrics`.
 
     Parameters
     ----------
@@ -209,6 +226,8 @@ def summarise(nodes, threshold=RECOVERY_THRESHOLD):
     """
     rows = []
     groups = [("all", nodes)] + [(task, frame) for task, frame in nodes.groupby("task")]
+    if "protocol" in nodes:
+        groups += [(f"protocol={name}", frame) for name, frame in nodes.groupby("protocol")]
     if "samples_per_edge" in nodes:  # within one regime: what is left besides the regime
         spe = pd.to_numeric(nodes["samples_per_edge"])
         groups += [(f"samples_per_edge={v:g}", nodes[spe == v]) for v in sorted(spe.unique())]
@@ -216,17 +235,130 @@ def summarise(nodes, threshold=RECOVERY_THRESHOLD):
         for signal, (direction, reading) in SIGNALS.items():
             if signal not in frame:
                 continue
-            values = pd.to_numeric(frame[signal].replace({"": np.nan, "True": 1.0,
-                                                          "False": 0.0, True: 1.0,
-                                                          False: 0.0}), errors="coerce")
-            values = values.astype(float).to_numpy()
+            values = _floats(frame[signal])
             with np.errstate(invalid="ignore"):
                 reassured = reading(values) & np.isfinite(values)
-            recovery = pd.to_numeric(frame["weight_recovery"], errors="coerce").to_numpy(float)
+            recovery = _floats(frame["weight_recovery"])
             rows.append({"group": group, "signal": signal,
                          **signal_metrics(values, recovery, reassured, direction=direction,
                                           threshold=threshold)})
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _floats(column):
+    """A column as floats: numbers, the CSV's text (parsed exactly, as ``float``; pandas'
+    ``to_numeric`` rounds the last digit, which moves values at a threshold),
+    booleans, and blanks or other text as NaN."""
+    def one(value):
+        if isinstance(value, str):
+            value = {"True": 1.0, "False": 0.0}.get(value, value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return np.nan
+    return np.array([one(value) for value in column], dtype=float)
+
+
+def auc_table(nodes, threshold=RECOVERY_THRESHOLD):
+    """Each signal's ROC AUC per task and protocol: pooled, and within samples-per-edge levels.
+
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        Rows of ``signals_nodes.csv`` (``task``, ``protocol``,
+        ``samples_per_edge``, ``weight_recovery`` and signal columns).
+    threshold : float, default=0.9
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per task, protocol and signal: ``n_nodes``, ``n_recovered``,
+        ``auc`` (pooled over hierarchies, samples per edge and seeds) and
+        ``auc_within_spe`` (the mean of the AUCs within each samples-per-edge
+        level that has recovered and unrecovered nodes; NaN if none has),
+        ``levels`` (how many levels that mean covers).
+
+    Examples
+    --------
+    >>> nodes = pd.DataFrame({"task": "regression", "protocol": "converged",
+    ...                       "samples_per_edge": [1, 1, 10, 10],
+    ...                       "weight_recovery": [0.2, 0.95, 0.5, 0.97],
+    ...                       "weight_agreement": [0.1, 0.5, 0.95, 0.99]})
+    >>> auc_table(nodes)[["signal", "auc", "auc_within_spe", "levels"]].values.tolist()
+    [['weight_agreement', 0.75, 1.0, 2]]
+    """
+    rows = []
+    for (task, protocol), frame in nodes.groupby(["task", "protocol"], sort=False):
+        recovery = _floats(frame["weight_recovery"])
+        spe = pd.to_numeric(frame["samples_per_edge"]).to_numpy(float)
+        for signal, (direction, _) in SIGNALS.items():
+            if signal not in frame:
+                continue
+            values = _floats(frame[signal])
+            none = np.zeros(len(values), dtype=bool)
+            pooled = signal_metrics(values, recovery, none, direction=direction,
+                                    threshold=threshold)
+            within = [signal_metrics(values[spe == v], recovery[spe == v], none[spe == v],
+                                     direction=direction, threshold=threshold)["auc"]
+                      for v in np.unique(spe)]
+            within = [auc for auc in within if np.isfinite(auc)]
+            rows.append({"task": task, "protocol": protocol, "signal": signal,
+                         "n_nodes": pooled["n_nodes"], "n_recovered": pooled["n_recovered"],
+                         "auc": pooled["auc"],
+                         "auc_within_spe": float(np.mean(within)) if within else np.nan,
+                         "levels": len(within)})
+    return pd.DataFrame(rows, columns=["task", "protocol", "signal", "n_nodes", "n_recovered",
+                                       "auc", "auc_within_spe", "levels"])
+
+
+def plot_aucs(aucs, path):
+    """Draw :func:`auc_table`: one panel per task, signals on y, AUC on x.
+
+    Filled markers: pooled AUC; hollow: the mean AUC within samples-per-edge
+    levels; one colour per protocol; the dotted line is 0.5 (no information).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> aucs = pd.DataFrame({"task": "survival", "protocol": ["practice", "converged"],
+    ...                      "signal": "p_value", "auc": [0.6, 0.7],
+    ...                      "auc_within_spe": [0.55, np.nan]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     plot_aucs(aucs, Path(tmp) / "a.png").stat().st_size > 0
+    True
+    """
+    plt = headless_pyplot()
+    tasks = [t for t in TASKS if t in set(aucs["task"])]
+    protocols = [p for p in PAIRED_PROTOCOLS if p in set(aucs["protocol"])]
+    signals = [s for s in SIGNALS if s in set(aucs["signal"])]
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.6 * len(tasks) + 1.6,
+                                                     0.42 * len(signals) + 2.0),
+                             squeeze=False, sharey=True)
+    y = np.arange(len(signals))
+    for ax, task in zip(axes[0], tasks):
+        for j, protocol in enumerate(protocols):
+            rows = (aucs[(aucs["task"] == task) & (aucs["protocol"] == protocol)]
+                    .set_index("signal").reindex(signals))
+            offset = (j - (len(protocols) - 1) / 2) * 0.22
+            ax.plot(rows["auc"], y + offset, "o", color=f"C{j}", label=f"{protocol}: pooled")
+            ax.plot(rows["auc_within_spe"], y + offset, "o", markerfacecolor="white",
+                    color=f"C{j}", label=f"{protocol}: within samples/edge")
+        ax.axvline(0.5, color="0.5", linestyle=":", linewidth=1)
+        ax.set_xlim(0, 1)
+        ax.set_title(task)
+        ax.set_xlabel("ROC AUC, recovered vs not")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(y, signals)
+    axes[0][0].invert_yaxis()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8,
+               frameon=False)
+    fig.suptitle("Does a teacher-free signal predict a node's weight recovery >= "
+                 f"{RECOVERY_THRESHOLD}?", fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
 
 
 # ------------------------------------------------------------------- worker
@@ -280,14 +412,15 @@ def build_cells(args, grid):
     >>> parser = build_arg_parser()
     >>> cells = build_cells(parser.parse_args(["--quick"]), QUICK)
     >>> len(cells), cells[0]["task"], cells[0]["protocol"]
-    (24, 'regression', 'converged')
+    (72, 'regression', 'practice')
     """
     return [
         {"task": task, "hierarchy": hierarchy, "n_genes": args.n_genes or grid["n_genes"],
-         "depth": 2, "samples_per_edge": spe, "protocol": args.protocol,
+         "depth": 2, "samples_per_edge": spe, "protocol": protocol,
          "n_repeats": grid["n_repeats"], "n_null": grid["n_null"], "seed": seed,
          "max_epochs": args.max_epochs, "n_init": args.n_init, "n_test": 500}
-        for task in args.tasks for hierarchy in grid["hierarchies"]
+        for task in args.tasks for protocol in args.protocols
+        for hierarchy in grid["hierarchies"]
         for spe in grid["samples_per_edge"] for seed in range(args.seeds or grid["seeds"])
     ]
 
@@ -297,13 +430,14 @@ def build_arg_parser():
 
     Examples
     --------
-    >>> build_arg_parser().parse_args(["--quick"]).protocol
-    'converged'
+    >>> build_arg_parser().parse_args(["--quick"]).protocols
+    ['practice', 'converged']
     """
     parser = build_parser(__file__, __doc__)
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
-    parser.add_argument("--protocol", choices=("practice", "converged"), default="converged",
-                        help="how students and refits are trained (default: converged)")
+    parser.add_argument("--protocols", nargs="+", choices=PAIRED_PROTOCOLS,
+                        default=list(PAIRED_PROTOCOLS),
+                        help="how students and refits are trained (default: both)")
     parser.add_argument("--max-epochs", type=int, default=200,
                         help="epoch (L-BFGS iteration) budget per fit (default: 200)")
     parser.add_argument("--n-init", type=int, default=1,
@@ -312,42 +446,102 @@ def build_arg_parser():
     parser.add_argument("--seeds", type=int, help="seeds per cell")
     parser.add_argument("--n-genes", type=int, help="genes of the synthetic hierarchy")
     parser.add_argument("--docs", action="store_true",
-                        help="copy the three CSVs to docs/_static/signals/")
+                        help="copy the three CSVs and the figure to docs/_static/signals/")
+    parser.add_argument("--render-only", action="store_true",
+                        help="train nothing: the tables and figure from --out's node rows")
     return parser
 
 
+def run_time_table(nodes, cells, argv):
+    """Per protocol: the cells, nodes and the cells' summed and mean time (``run_time.csv``).
+
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        This run's node rows (one ``cell_time_s`` per cell, repeated on its nodes).
+    cells : list of dict
+        The run's cells.
+    argv : list of str
+        The command line (``--out``, ``--docs`` and ``--render-only`` are left out).
+
+    Examples
+    --------
+    >>> nodes = pd.DataFrame({"protocol": "practice", "seed": [0, 0, 1], "node": [0, 1, 0],
+    ...                       "cell_time_s": [2.0, 2.0, 4.0],
+    ...                       **{k: "x" for k in KEY_COLUMNS if k not in ("protocol", "seed")}})
+    >>> cells = [{"protocol": "practice"}] * 2
+    >>> run_time_table(nodes, cells, ["--quick", "--docs"]).iloc[0].to_dict()["cell_time_s_total"]
+    6.0
+    """
+    per_cell = nodes.groupby(KEY_COLUMNS, sort=False).first().reset_index()
+    per_cell["cell_time_s"] = pd.to_numeric(per_cell["cell_time_s"])
+    command = run_command("benchmarks/signals.py", [a for a in argv if a != "--docs"],
+                          flags=("--render-only",))
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    rows = []
+    for protocol in dict.fromkeys(c["protocol"] for c in cells):
+        mine = per_cell[per_cell["protocol"] == protocol]
+        rows.append({
+            "command": command, "protocol": protocol,
+            "cells": sum(c["protocol"] == protocol for c in cells), "cells_done": len(mine),
+            "nodes": int((nodes["protocol"] == protocol).sum()),
+            "cell_time_s_total": round(float(mine["cell_time_s"].sum()), 1),
+            "cell_time_s_mean": round(float(mine["cell_time_s"].mean()), 1),
+            "cell_time_s_max": round(float(mine["cell_time_s"].max()), 1),
+            "recovered_threshold": RECOVERY_THRESHOLD, "date": date,
+        })
+    return pd.DataFrame(rows)
+
+
 def main(argv=None):
+    """Run the grid (or only tabulate it, ``--render-only``); return the exit status.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     main(["--render-only", "--quick", "--out", out])
+    No node rows in .../signals_nodes.csv for this grid: nothing to tabulate.
+    1
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_arg_parser().parse_args(argv)
     grid = QUICK if args.quick else FULL
     cells = build_cells(args, grid)
     start = time.perf_counter()
-    args.out.mkdir(parents=True, exist_ok=True)
-    done = args.out / "signals_nodes.csv"
-    existing = (set(map(tuple, pd.read_csv(done, dtype=str)[KEY_COLUMNS].to_numpy()))
-                if done.exists() else set())
-    n_todo = sum(tuple(str(c[k]) for k in KEY_COLUMNS) not in existing for c in cells)
-    nodes = run_cells(cells, worker, args.out / "signals_nodes.csv", KEY_COLUMNS,
-                      n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler)
+    csv = args.out / "signals_nodes.csv"
+    if args.render_only:
+        nodes = pd.read_csv(csv, dtype=str) if csv.exists() else pd.DataFrame()
+    else:
+        args.out.mkdir(parents=True, exist_ok=True)
+        nodes = run_cells(cells, worker, csv, KEY_COLUMNS, n_jobs=args.n_jobs,
+                          backend=args.backend, scheduler=args.scheduler)
+    wanted = {tuple(str(c[k]) for k in KEY_COLUMNS) for c in cells}
+    if not nodes.empty:
+        keys = nodes[KEY_COLUMNS].astype(str).apply(tuple, axis=1)
+        nodes = nodes[keys.isin(wanted).to_numpy()].reset_index(drop=True)
+    if nodes.empty:
+        print(f"No node rows in {csv} for this grid: nothing to tabulate.")
+        return 1
     elapsed = time.perf_counter() - start
     summary = summarise(nodes)
     summary.to_csv(args.out / "signals_summary.csv", index=False, float_format="%.3g")
-    run_time = pd.DataFrame([{
-        "command": " ".join(["python benchmarks/signals.py", *argv]),
-        "cells": len(cells), "cells_run_this_run": n_todo, "nodes": len(nodes),
-        "cell_time_s_total": round(float(pd.to_numeric(nodes.groupby(KEY_COLUMNS)[
-            "cell_time_s"].first()).sum()), 1),
-        "wall_time_s_this_run": round(elapsed, 1),
-        "recovered_threshold": RECOVERY_THRESHOLD,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-    }])
+    aucs = auc_table(nodes)
+    aucs.to_csv(args.out / "signals_auc.csv", index=False, float_format="%.3g")
+    plot_aucs(aucs, args.out / "signals_auc.png")
+    run_time = run_time_table(nodes, cells, argv)
     run_time.to_csv(args.out / "run_time.csv", index=False)
+    nodes.to_csv(args.out / "signals_nodes_selected.csv", index=False)
     if args.docs:
         DOCS_DIR.mkdir(parents=True, exist_ok=True)
-        for name in ("signals_nodes.csv", "signals_summary.csv", "run_time.csv"):
+        shutil.copyfile(args.out / "signals_nodes_selected.csv", DOCS_DIR / "signals_nodes.csv")
+        for name in ("signals_summary.csv", "signals_auc.csv", "signals_auc.png",
+                     "run_time.csv"):
             shutil.copyfile(args.out / name, DOCS_DIR / name)
-    print_summary(summary, title=f"Teacher-free signals vs recovery ({len(cells)} cells, "
-                  f"this run {elapsed:.0f} s)", out_dir=args.out)
+    print_summary({"Run": run_time.drop(columns="command"),
+                   "AUC per task and protocol": aucs,
+                   f"Teacher-free signals vs recovery ({len(cells)} cells, this run "
+                   f"{elapsed:.0f} s)": summary}, out_dir=args.out)
     return 0
 
 
