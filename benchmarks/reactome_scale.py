@@ -617,9 +617,11 @@ def main(argv=None):
     core_h = float(totals["core_h"].iloc[-1])
     lines = [
         f"{len(cells)} cell(s) on Reactome cut to {cells[0]['n_genes']} genes "
-        f"(depth {cells[0]['depth']}); this run {elapsed:.0f} s of wall time. "
-        f"Recovery is student/chance per layer (layer 0 = gene -> pathway); each cell "
-        f"runs on one core.",
+        f"(depth {cells[0]['depth']}); "
+        + ("tables drawn from the CSV, nothing trained (--render-only). " if args.render_only
+           else f"this run {elapsed:.0f} s of wall time. ")
+        + "Recovery is student/chance per layer (layer 0 = gene -> pathway); each cell "
+        "runs on one core.",
         f"Full grid at {args.target_genes} genes ({len(projected)} cells: "
         f"{', '.join(args.tasks)} x samples/edge {FULL['samples_per_edge']} x both "
         f"protocols x {args.seeds} seed(s)): "

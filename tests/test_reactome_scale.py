@@ -1,5 +1,6 @@
 """The Reactome-scale hierarchy of the study (``hierarchy="reactome_genes"``) and its script."""
 
+import io
 import sys
 from pathlib import Path
 
@@ -170,3 +171,127 @@ def test_script_skips_cells_that_do_not_fit_in_memory(tmp_path):
     cells = pd.read_csv(tmp_path / "cells.csv")
     assert (cells["status"] == "not run: memory").all()
     assert not (tmp_path / "reactome_scale.csv").exists()
+
+
+def test_render_only_tables_a_partial_run_and_copies_it_to_the_docs(tmp_path, monkeypatch):
+    common = ["--tiny", "--n-genes", str(N_GENES), "--protocols", "practice"]
+    assert reactome_scale.main([*common, "--samples-per-edge", "1", "--out", str(tmp_path)]) == 0
+    n_rows = len(pd.read_csv(tmp_path / "reactome_scale.csv"))
+    static = tmp_path / "static"
+    monkeypatch.setattr(reactome_scale, "copy_to_docs",
+                        lambda *args, **kwargs: _copy(*args, **kwargs, static=static))
+    # a grid of two cells, one of them never run: tabled, not trained
+    argv = [*common, "--samples-per-edge", "1", "2", "--render-only", "--docs", "t",
+            "--out", str(tmp_path)]
+    assert reactome_scale.main(argv) == 0
+    assert len(pd.read_csv(tmp_path / "reactome_scale.csv")) == n_rows  # nothing trained
+    cells = pd.read_csv(static / "reactome_scale_t_cells.csv")
+    assert cells["status"].tolist() == ["run", "not run"]
+    assert np.isnan(cells["cell_time_s"].iloc[1])
+    times = pd.read_csv(static / "reactome_scale_t_run_time.csv")
+    assert times[["protocol", "cells", "cells_done"]].values.tolist() == [["practice", 2, 1]]
+    assert times["cell_time_s_total"].iloc[0] == pytest.approx(cells["cell_time_s"].iloc[0],
+                                                               abs=0.06)
+    assert "--render-only" not in times["command"].iloc[0]
+    assert "--docs" not in times["command"].iloc[0]
+    rows = pd.read_csv(static / "reactome_scale_t_rows.csv")
+    assert len(rows) == n_rows
+    assert {p.name for p in static.iterdir()} == {
+        f"reactome_scale_t_{name}" for name in (*reactome_scale.DOCS_FILES, "rows.csv")}
+
+
+def _copy(*args, **kwargs):
+    from _common import copy_to_docs
+    return copy_to_docs(*args, **kwargs)
+
+
+# ------------------------------------------------------------------ the docs
+STATIC = ROOT / "docs" / "_static"
+DOCS_RUN = "full"
+
+
+@pytest.fixture(scope="module")
+def docs_run():
+    """The committed run: its rows, tables, and its cells rebuilt from its command."""
+    import shlex
+
+    def read(name):
+        return pd.read_csv(STATIC / f"reactome_scale_{DOCS_RUN}_{name}")
+
+    times = read("run_time.csv")
+    args = reactome_scale.build_arg_parser().parse_args(
+        shlex.split(times["command"].iloc[0])[2:])
+    return {"args": args, "cells": reactome_scale.make_grid(args), "rows": read("rows.csv"),
+            "table": read("cells.csv"), "projection": read("projection.csv"),
+            "times": times}
+
+
+def test_the_docs_cell_table_regenerates_from_the_committed_rows(docs_run):
+    from _docs_pages import assert_same_table
+
+    cells, args = docs_run["cells"], docs_run["args"]
+    plan = reactome_scale.plan_cells(cells, args.max_memory_gb)
+    raw = reactome_scale.cell_table(docs_run["rows"], cells, plan)
+    fresh = pd.read_csv(io.StringIO(raw.to_csv(index=False, float_format="%.4g")))
+    assert_same_table(fresh, docs_run["table"])
+    brief = reactome_scale.printable(raw)
+    brief = pd.read_csv(io.StringIO(brief.to_csv(index=False, float_format="%.3g")))
+    assert_same_table(brief, pd.read_csv(STATIC / f"reactome_scale_{DOCS_RUN}_cells_brief.csv"))
+    assert (docs_run["table"]["n_genes"] >= 2000).all()  # the issue's Reactome scale
+
+
+def test_the_docs_projection_and_run_time_regenerate(docs_run):
+    from _docs_pages import assert_same_table
+
+    args, rows = docs_run["args"], docs_run["rows"]
+    projected, _ = reactome_scale.project(reactome_scale.measured_times(rows), args.tasks,
+                                          list(args.protocols), args.seeds, args.target_genes,
+                                          args.cores)
+    projected = pd.read_csv(io.StringIO(projected.to_csv(index=False, float_format="%.4g")))
+    assert_same_table(projected, docs_run["projection"], rtol=1e-3)
+    times = reactome_scale.run_time_table(docs_run["table"], [])
+    for column in ("protocol", "cells", "cells_done"):
+        assert times[column].tolist() == docs_run["times"][column].tolist()
+    np.testing.assert_allclose(times["cell_time_s_total"], docs_run["times"]["cell_time_s_total"],
+                               atol=0.1 * len(docs_run["table"]))
+
+
+def test_the_page_says_what_the_committed_cells_show(docs_run):
+    """docs/reactome_scale.rst's words about the run, against its cell table."""
+    table = docs_run["table"]
+    ran = table[table["status"] == "run"]
+    practice = ran[ran["protocol"] == "practice"]
+    assert len(practice) == 9 and (practice["verdict"] != "recovered").all()
+    weight = ran[[f"weight_L{k}" for k in range(3)]]
+    for task, rows in practice.groupby("task"):  # recovery grows with samples per edge
+        by_spe = weight.loc[rows.index].mean(axis=1).groupby(rows["samples_per_edge"]).first()
+        assert by_spe[10.0] > by_spe[0.5] + 0.1, task
+    half = practice[practice["samples_per_edge"] == 0.5]
+    assert ((half["weight_L0"] - half["weight_chance_L0"]).abs() < 0.05).all()
+    reg10 = practice[(practice["task"] == "regression") & (practice["samples_per_edge"] == 10)]
+    assert reg10["weight_L0"].iloc[0] < 0.9 <= min(reg10["weight_L1"].iloc[0],
+                                                   reg10["weight_L2"].iloc[0])
+    assert reg10["output_corr2"].iloc[0] > 0.99
+    others10 = practice[(practice["task"] != "regression") & (practice["samples_per_edge"] == 10)]
+    assert (weight.loc[others10.index] < 0.9).all().all()
+    converged = ran[ran["protocol"] == "converged"]
+    assert sorted(map(tuple, converged[["task", "samples_per_edge"]].values.tolist())) == [
+        ("classification", 0.5), ("classification", 1.0), ("regression", 0.5),
+        ("regression", 1.0), ("survival", 0.5)]
+    exact = converged[converged["task"] != "survival"]
+    assert (exact["verdict"] == "non-identifiable").all()
+    survival = converged[converged["task"] == "survival"].iloc[0]
+    assert survival["verdict"] == "optimisation shortfall" and not survival["converged"]
+    assert survival["epochs"] == reactome_scale.epoch_budget("converged", survival["n_train"])
+    rows = docs_run["rows"]
+    gap = rows[(rows["task"] == "survival") & (rows["protocol"] == "converged")
+               & (rows["reference"] == "student")]["train_gap"]
+    assert (gap < -1).all()  # "far better than the teacher" on its training samples
+    longest = ran.nlargest(2, "cell_time_s")[["task", "protocol", "samples_per_edge"]]
+    assert sorted(map(tuple, longest.values.tolist())) == [
+        ("regression", "converged", 1.0), ("survival", "converged", 0.5)]
+    page = (ROOT / "docs" / "reactome_scale.rst").read_text()
+    for name in ("cells_brief.csv", "run_time.csv", "projection.csv", "projection_totals.csv",
+                 "rows.csv", "cells.csv"):
+        assert f"_static/reactome_scale_{DOCS_RUN}_{name}" in page, name
+    assert "   reactome_scale\n" in (ROOT / "docs" / "user_guide.rst").read_text()
