@@ -113,3 +113,37 @@ def test_the_fit_targets_are_issue_15s(speed, rebuilt):
         target = next(v for k, v in expected.items() if row["check"].startswith(k))
         assert row["target"] == f"<= {target:g}"
         assert row["met"] == (row["measured"] <= target)
+
+
+def test_the_page_says_what_the_whole_fit_tables_show():
+    """docs/speed.rst's statements about parts (i) and (k) and the targets, against the tables."""
+    small = pd.read_csv(STATIC / "speed_small.csv")
+    median = {(str(r["batch"]), r["impl"], r["kernel"]): float(r["epoch ms"].split()[0])
+              for _, r in small.iterrows()}
+    ratio = {(str(r["batch"]), r["impl"], r["kernel"]): float(r["/ MLPRegressor"])
+             for _, r in small.iterrows()}
+    b = "128"
+    assert median[(b, "torch loop", "auto")] < median[(b, "BINNRegressor", "auto")] \
+        < median[(b, "BINNRegressor + batch callback", "auto")]
+    assert ratio[(b, "BINNRegressor", "auto")] > 1.5  # not met, well above 1
+    assert 1.5 < ratio[(b, "torch loop, dense MLP (nn.Linear)", "-")]
+    assert 1 < ratio[(b, "BINNRegressor, Adam(fused=True)", "auto")] \
+        < ratio[(b, "BINNRegressor", "auto")]
+    for batch in ("128", "4000"):
+        for impl in ("BINNRegressor", "torch loop"):
+            assert median[(batch, impl, "csr")] > median[(batch, impl, "dense")], (batch, impl)
+    f = "4000"
+    assert median[(f, "BINNRegressor", "auto")] < median[(f, "sklearn MLPRegressor", "-")]
+    assert median[(f, "BINNRegressor", "auto")] < median[(f, "torch loop", "auto")]
+    reactome = pd.read_csv(STATIC / "speed_reactome.csv").set_index("network")
+    skip, copies = reactome.loc["skip edges"], reactome.loc["copies"]
+    assert skip["nodes"] < copies["nodes"] and skip["edges"] < copies["edges"]
+    assert copies["/ skip edges"] > 1 and copies["CPU / skip edges"] > 1
+    assert skip["50 epochs s"] < 30
+    assert 1.5 < skip["50 epochs CPU s"] / skip["50 epochs s"] <= 2.05
+    targets = pd.read_csv(STATIC / "speed_fit_targets.csv")
+    assert targets["met"].tolist() == [False, True, True]
+    info = pd.read_csv(STATIC / "speed_run_info_small_reactome.csv").set_index("item")["value"]
+    assert info["command"].startswith("python benchmarks/speed.py --parts small,reactome")
+    start = [float(v) for v in info["load average at the start"].split(",")]
+    assert start[0] < 1.0  # the rerun started on an otherwise idle machine
