@@ -141,6 +141,7 @@ from .._classifier import BINNClassifier
 from .._diagnostic import identifiability_diagnostic
 from .._identifiability import chance_level, output_fit, recovery_report
 from .._mask import PathwayMask
+from .._ranking import importance_recovery
 from .._regressor import BINNRegressor
 from .._survival import BINNSurvival
 from .._teacher import TeacherDataset
@@ -1025,7 +1026,7 @@ _AGREEMENT = ("weight_vs_teacher_min", "activation_vs_teacher_min", "weight_pair
               "weight_pairwise_mean", "activation_pairwise_min", "activation_pairwise_mean")
 
 
-def run_cell(cell, diagnose=False):
+def run_cell(cell, diagnose=False, rank=None):
     """Run one cell: build the mask, teacher and data, train the student, score all three.
 
     Parameters
@@ -1041,6 +1042,15 @@ def run_cell(cell, diagnose=False):
         text), ``jacobian_deficiency`` and ``eigenvalue_ratio`` (smallest
         eigenvalue of the Gauss-Newton matrix beyond the symmetries over the
         largest: how weakly the parameters are pinned down).
+    rank : str, default=None
+        An importance method of :func:`~sklearn_binn.importance_recovery`
+        (e.g. ``"integrated_gradients"``, ``"gradient_x_input"``): also score
+        the student's pathway-importance ranking against the teacher's on
+        the held-out samples, adding to the student rows ``rank_spearman``,
+        ``rank_top_k_overlap`` (top 10), ``rank_top_fraction_overlap`` (top
+        10 %) and ``rank_recovered`` per layer, and to the chance rows the
+        same scores of ``n_chance_draws`` untrained students (teacher rows:
+        NaN). ``None`` scores no ranking (no such columns).
 
     Returns
     -------
@@ -1139,6 +1149,16 @@ def run_cell(cell, diagnose=False):
         for name, estimator in (("teacher", reference), ("student", student)):
             diagnoses[name] = _diagnosis_rows(
                 identifiability_diagnostic(estimator, X, random_state=seeds["chance"]), mask)
+    ranks = {}
+    if rank is not None:
+        ranking = importance_recovery(student, teacher, X_test, method=rank, chance=True,
+                                      n_chance_draws=cell["n_chance_draws"],
+                                      random_state=seeds["chance"]).layers
+        for name, suffix in (("student", ""), ("chance", "_chance")):
+            ranks[name] = {int(k): {f"rank_{m}" if m != "rank_recovered" else m:
+                                    float(ranking.loc[k, m + suffix]) for m in _RANKING}
+                           for k in ranking.index}
+        ranks["teacher"] = {k: dict.fromkeys(v, np.nan) for k, v in ranks["student"].items()}
     rows = []
     for name, estimator in (("teacher", reference), ("chance", untrained), ("student", student)):
         output = _output_metrics(estimator, teacher, X_test, y_test)
@@ -1156,12 +1176,17 @@ def run_cell(cell, diagnose=False):
                                           if agreement is not None and name == "student"
                                           else np.nan) for c in _AGREEMENT}
             rows.append({"reference": name, **row, **split.get(row["layer"], {}),
-                         **diagnosis.get(row["layer"], {}), **output,
+                         **diagnosis.get(row["layer"], {}),
+                         **ranks.get(name, {}).get(row["layer"], {}), **output,
                          **per_cell, **restarts})
     elapsed = time.perf_counter() - began
     for row in rows:
         row["cell_time_s"] = elapsed
     return rows
+
+
+# the per-layer scores of importance_recovery that run_cell(rank=...) keeps
+_RANKING = ("spearman", "top_k_overlap", "top_fraction_overlap", "rank_recovered")
 
 
 # ------------------------------------------------------------------- tables
