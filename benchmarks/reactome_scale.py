@@ -66,6 +66,9 @@ From the repository root::
     python benchmarks/reactome_scale.py --backend dask --scheduler tcp://HOST:8786 \\
         --n-jobs 64                                       # on a cluster
 
+``--rank METHOD`` also scores each student's pathway-importance ranking
+against its teacher's (``rank_*`` columns, :func:`sklearn_binn.study.run_cell`).
+
 Each cell runs on one core (one torch thread); cells run in parallel with
 ``--n-jobs`` on joblib's loky, dask or Ray backends.
 """
@@ -74,6 +77,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import math
 import sys
 import time
@@ -552,6 +556,11 @@ def build_arg_parser():
     parser.add_argument("--noise", type=float, default=0.0,
                         help="the study's noise knob (default 0: noiseless)")
     parser.add_argument("--seeds", type=int, default=1, metavar="N", help="seeds 0 .. N-1")
+    parser.add_argument("--rank", metavar="METHOD",
+                        choices=("integrated_gradients", "deeplift", "gradient_x_input"),
+                        help="also score the students' pathway-importance ranking with this "
+                             "attribution (study.run_cell's rank; rank_* columns in the rows; "
+                             "cells already in the CSV are not rerun)")
     parser.add_argument("--max-epochs", type=int, metavar="N",
                         help="epoch budget per fit (default: the protocol's)")
     parser.add_argument("--max-memory-gb", type=float, default=8.0, metavar="GB",
@@ -601,7 +610,8 @@ def main(argv=None):
         csv = args.out / CSV_NAME
         table = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
     else:
-        table = run_cells(runnable, run_cell, args.out / CSV_NAME, KEY_COLUMNS,
+        worker = run_cell if args.rank is None else functools.partial(run_cell, rank=args.rank)
+        table = run_cells(runnable, worker, args.out / CSV_NAME, KEY_COLUMNS,
                           n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                           desc="reactome_scale")
     elapsed = time.perf_counter() - start

@@ -295,3 +295,14 @@ def test_the_page_says_what_the_committed_cells_show(docs_run):
                  "rows.csv", "cells.csv"):
         assert f"_static/reactome_scale_{DOCS_RUN}_{name}" in page, name
     assert "   reactome_scale\n" in (ROOT / "docs" / "user_guide.rst").read_text()
+
+
+def test_rank_adds_the_ranking_columns(tmp_path):
+    argv = ["--tiny", "--n-genes", str(N_GENES), "--protocols", "practice", "--samples-per-edge",
+            "1", "--rank", "gradient_x_input", "--out", str(tmp_path)]
+    assert reactome_scale.main(argv) == 0
+    rows = pd.read_csv(tmp_path / "reactome_scale.csv")
+    student = rows[rows["reference"] == "student"]
+    assert student["rank_spearman"].between(-1, 1).all()
+    assert student["rank_recovered"].between(0, 1).all()
+    assert rows.loc[rows["reference"] == "teacher", "rank_spearman"].isna().all()
