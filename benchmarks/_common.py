@@ -33,6 +33,7 @@ Scripts run as ``python benchmarks/<script>.py``, which puts this folder on
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 from pathlib import Path
 
@@ -43,13 +44,20 @@ from sklearn_binn.study import (
     open_log,
     parallel_backend,
     print_summary,
+    run_cell,
     run_cells,
 )
+
+#: The attributions ``--rank`` accepts (those of :func:`sklearn_binn.pathway_importance`).
+RANK_METHODS = ("integrated_gradients", "deeplift", "gradient_x_input")
 
 __all__ = [
     "BACKENDS",
     "CellError",
+    "RANK_METHODS",
+    "add_rank_argument",
     "build_parser",
+    "cell_worker",
     "copy_to_docs",
     "headless_pyplot",
     "open_log",
@@ -190,3 +198,46 @@ def build_parser(script, description=None):
              "tcp://10.0.0.5:8786 (default: start a local cluster on 127.0.0.1)",
     )
     return parser
+
+
+def add_rank_argument(parser):
+    """Add ``--rank METHOD``: also score the students' pathway-importance ranking.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argparse._ArgumentGroup
+
+    Examples
+    --------
+    >>> parser = build_parser("benchmarks/x.py")
+    >>> add_rank_argument(parser)
+    >>> parser.parse_args(["--rank", "deeplift"]).rank, parser.parse_args([]).rank
+    ('deeplift', None)
+    """
+    parser.add_argument(
+        "--rank", metavar="METHOD", choices=RANK_METHODS,
+        help="also score the students' pathway-importance ranking against the teacher's "
+             f"with this attribution, one of {list(RANK_METHODS)} (study.run_cell's rank; "
+             "rank_* columns in the rows; cells already in the CSV are not rerun)",
+    )
+
+
+def cell_worker(rank=None):
+    """The worker that runs one study cell: :func:`~sklearn_binn.study.run_cell`,
+    with ``rank`` when given.
+
+    Parameters
+    ----------
+    rank : str, default=None
+        ``--rank``'s value.
+
+    Returns
+    -------
+    callable
+
+    Examples
+    --------
+    >>> cell_worker() is run_cell, cell_worker("deeplift").keywords
+    (True, {'rank': 'deeplift'})
+    """
+    return run_cell if rank is None else functools.partial(run_cell, rank=rank)

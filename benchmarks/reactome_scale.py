@@ -77,7 +77,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import math
 import sys
 import time
@@ -89,7 +88,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    add_rank_argument,
     build_parser,
+    cell_worker,
     copy_to_docs,
     print_summary,
     run_cells,
@@ -104,7 +105,6 @@ from sklearn_binn.study import (  # noqa: E402
     protocol_params,
     reactome_subset,
     recovery_table,
-    run_cell,
     select_cells,
     task_metric,
 )
@@ -287,6 +287,7 @@ def cell_table(table, cells, plan):
 
     Examples
     --------
+    >>> from sklearn_binn.study import run_cell
     >>> cell = make_cell(hierarchy="reactome_genes", n_genes=20, depth=1,
     ...                  samples_per_edge=1.0, max_epochs=2, n_test=100, n_chance_draws=2)
     >>> rows = pd.DataFrame([{**cell, **r} for r in run_cell(cell)])
@@ -556,11 +557,7 @@ def build_arg_parser():
     parser.add_argument("--noise", type=float, default=0.0,
                         help="the study's noise knob (default 0: noiseless)")
     parser.add_argument("--seeds", type=int, default=1, metavar="N", help="seeds 0 .. N-1")
-    parser.add_argument("--rank", metavar="METHOD",
-                        choices=("integrated_gradients", "deeplift", "gradient_x_input"),
-                        help="also score the students' pathway-importance ranking with this "
-                             "attribution (study.run_cell's rank; rank_* columns in the rows; "
-                             "cells already in the CSV are not rerun)")
+    add_rank_argument(parser)
     parser.add_argument("--max-epochs", type=int, metavar="N",
                         help="epoch budget per fit (default: the protocol's)")
     parser.add_argument("--max-memory-gb", type=float, default=8.0, metavar="GB",
@@ -610,8 +607,7 @@ def main(argv=None):
         csv = args.out / CSV_NAME
         table = pd.read_csv(csv) if csv.exists() else pd.DataFrame()
     else:
-        worker = run_cell if args.rank is None else functools.partial(run_cell, rank=args.rank)
-        table = run_cells(runnable, worker, args.out / CSV_NAME, KEY_COLUMNS,
+        table = run_cells(runnable, cell_worker(args.rank), args.out / CSV_NAME, KEY_COLUMNS,
                           n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                           desc="reactome_scale")
     elapsed = time.perf_counter() - start

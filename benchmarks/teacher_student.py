@@ -83,7 +83,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
+from _common import add_rank_argument, build_parser, cell_worker  # noqa: E402
+from _common import headless_pyplot, print_summary, run_cells  # noqa: E402
 from _common import copy_to_docs as _copy_to_docs  # noqa: E402
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
@@ -97,7 +98,6 @@ from sklearn_binn.study import (  # noqa: E402
     cell_means,
     make_cell,
     recovery_table,
-    run_cell,
     select_cells,
     task_metric,
     verdict_counts,
@@ -176,6 +176,7 @@ def build_arg_parser():
                            "protocol, e.g. docs/_static/teacher_student_full_rows.csv "
                            "non-identifiable --protocol converged_float64; --tasks, "
                            "--hierarchies, --depths, --noises narrow them when given")
+    add_rank_argument(grid)
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -989,7 +990,7 @@ def main(argv=None):
         parser.error(f"--seeds must be at least 1; got {args.seeds}.")
     cells = make_grid(args)
     out = args.out
-    table = run_cells(cells, run_cell, out / "teacher_student.csv", KEY_COLUMNS,
+    table = run_cells(cells, cell_worker(args.rank), out / "teacher_student.csv", KEY_COLUMNS,
                       n_jobs=args.n_jobs, backend=args.backend, scheduler=args.scheduler,
                       desc="teacher_student")
     wide = task_metric(recovery_table(select_cells(table, cells)))
