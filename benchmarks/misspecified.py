@@ -88,7 +88,12 @@ from sklearn_binn import (  # noqa: E402
     randomize_mask,
 )
 from sklearn_binn.datasets import make_pathway_mask  # noqa: E402
-from sklearn_binn.study import RECOVERY_THRESHOLD, protocol_params  # noqa: E402
+from sklearn_binn.study import (  # noqa: E402
+    RANKING_THRESHOLD,
+    RECOVERY_THRESHOLD,
+    protocol_params,
+    ranking_vs_weights,
+)
 
 TASKS = ("classification", "regression", "survival")
 PROTOCOLS = ("practice", "converged")
@@ -168,9 +173,6 @@ SUMMARY_COLUMNS = ["r2_vs_teacher", "shared_recovery", "activation_recovery",
 #: its weights with the teacher's over the shared edges reaches this
 #: (:data:`sklearn_binn.study.RECOVERY_THRESHOLD`, as in the other studies).
 WEIGHT_THRESHOLD = RECOVERY_THRESHOLD
-#: A student's importance ranking of a layer's pathways counts as recovered
-#: when its Spearman correlation with the teacher's ranking reaches this.
-RANKING_THRESHOLD = 0.9
 #: The layer whose edges the wirings change (the gene -> pathway layer).
 PERTURBED_LAYER = 0
 #: The numbers :func:`wiring_table` keeps per cell (seed), averaged over seeds.
@@ -425,29 +427,12 @@ def ranking_table(table, weight_threshold=WEIGHT_THRESHOLD,
     [[2.0, 4.0, 0.725, 0.645]]
     """
     keys = ["task", "protocol", "wiring", "layer"]
-    rows = []
-    for key, group in table.groupby(keys, sort=False):
-        per_seed = group.groupby("seed").agg(weights=("shared_recovery", "first"),
-                                             spearman=("importance_spearman", "mean"))
-        valid = group.dropna(subset=["shared_recovery", "importance_spearman"])
-        weights = valid["shared_recovery"].to_numpy(float) >= weight_threshold
-        ranking = valid["importance_spearman"].to_numpy(float) >= ranking_threshold
-        n = len(valid)
-
-        def share(mask):
-            return float(mask.sum() / n) if n else np.nan
-
-        rows.append({
-            **dict(zip(keys, key)), "n_seeds": len(per_seed), "n_readings": n,
-            "weight_recovery": per_seed["weights"].mean(),
-            "weight_recovery_sd": per_seed["weights"].std(ddof=1),
-            "spearman": per_seed["spearman"].mean(),
-            "spearman_sd": per_seed["spearman"].std(ddof=1),
-            "spearman_chance": group["importance_spearman_chance"].mean(),
-            "both": share(weights & ranking), "ranking_only": share(~weights & ranking),
-            "weights_only": share(weights & ~ranking), "neither": share(~weights & ~ranking),
-        })
-    return _order(pd.DataFrame(rows), keys)
+    table = ranking_vs_weights(table, keys, weight="shared_recovery",
+                               ranking="importance_spearman", unit="seed",
+                               chance="importance_spearman_chance",
+                               weight_threshold=weight_threshold,
+                               ranking_threshold=ranking_threshold)
+    return _order(table, keys)
 
 
 def run_time_table(table, cells, argv=None):

@@ -93,10 +93,13 @@ from sklearn_binn.study import (  # noqa: E402
     KEY_COLUMNS,
     PAIRED_PROTOCOLS,
     PROTOCOLS,
+    RANKING_THRESHOLD,
+    RECOVERY_THRESHOLD,
     TASKS,
     VERDICTS,
     cell_means,
     make_cell,
+    ranking_vs_weights,
     recovery_table,
     select_cells,
     task_metric,
@@ -177,6 +180,10 @@ def build_arg_parser():
                            "non-identifiable --protocol converged_float64; --tasks, "
                            "--hierarchies, --depths, --noises narrow them when given")
     add_rank_argument(grid)
+    parser.add_argument("--docs-without-rows", action="store_true",
+                        help="with --docs, copy the tables and figures but not the rows CSV "
+                             "(e.g. a --rank rerun of a committed grid; its ranking_rows.csv "
+                             "still goes)")
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -962,6 +969,192 @@ def plot_layers(wide, path):
     plt.close(fig)
 
 
+# ------------------------------------------------------------------ ranking
+#: The verdicts of students that reached the teacher's training loss: under
+#: the converged protocols only they count in the ranking tables.
+EVIDENCE_VERDICTS = ("recovered", "non-identifiable")
+#: The columns of ``ranking_rows.csv`` (one row per cell and pathway layer).
+RANKING_ROW_COLUMNS = ["task", "hierarchy", "depth", "noise", "init", "protocol", "seed",
+                       "layer", "n_nodes", "verdict", "weight_student", "weight_chance",
+                       "rank_spearman_student", "rank_spearman_chance",
+                       "rank_top_k_overlap_student", "rank_top_k_overlap_chance",
+                       "rank_recovered_student", "rank_recovered_chance"]
+
+
+def ranking_rows(wide):
+    """One row per cell and pathway layer: weight recovery beside the importance ranking's.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        :func:`recovery_table` of a run with ``--rank``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RANKING_ROW_COLUMNS` (those present), the rows sorted by cell.
+
+    Raises
+    ------
+    ValueError
+        If the run did not score rankings (no ``rank_spearman_student``).
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"task": "regression", "layer": [1, 0],
+    ...                      "weight_student": [0.5, 0.9], "rank_spearman_student": 0.8})
+    >>> ranking_rows(wide)["layer"].tolist()
+    [0, 1]
+    """
+    if "rank_spearman_student" not in wide:
+        raise ValueError("The rows have no importance-ranking scores; run the grid with "
+                         "--rank METHOD (e.g. --rank integrated_gradients).")
+    columns = [c for c in RANKING_ROW_COLUMNS if c in wide.columns]
+    keys = [c for c in columns[:columns.index("layer") + 1]]
+    return wide[columns].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def ranking_table(rows, by=("task", "protocol", "layer")):
+    """Where the importance ranking is recovered without the weights, and the reverse.
+
+    Each cell's pathway layer is one reading: its mean weight recovery
+    (recovered at :data:`sklearn_binn.study.RECOVERY_THRESHOLD`) and the
+    Spearman correlation of the student's importance ranking of the layer's
+    pathways with the teacher's (recovered at
+    :data:`sklearn_binn.study.RANKING_THRESHOLD`), counted by
+    :func:`sklearn_binn.study.ranking_vs_weights`. Under the practice
+    protocol every student counts (what a user of the defaults reads);
+    under the converged protocols only students that reached the teacher's
+    training loss (verdict "recovered" or "non-identifiable"): a student
+    stopped short is evidence of nothing. ``n_left_out`` counts the cells
+    left out (a group with none counted has one row, its scores NaN).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`ranking_rows`.
+    by : sequence of str, default=("task", "protocol", "layer")
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by``, ``n_cells``, ``n_left_out``, ``n_readings`` (layers with
+        a ranking: at least three pathways), ``weight_recovery`` and
+        ``spearman`` (means over cells, with ``_sd``),
+        ``spearman_chance`` (untrained students) and the shares of readings
+        with ``both`` recovered, the ``ranking_only``, the
+        ``weights_only`` and ``neither``.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"task": "regression", "protocol": "converged", "layer": 0,
+    ...                      "hierarchy": "tree", "depth": 1, "noise": 0.0, "init": "default",
+    ...                      "seed": [0, 1, 2],
+    ...                      "verdict": ["non-identifiable", "recovered",
+    ...                                  "optimisation shortfall"],
+    ...                      "weight_student": [0.5, 0.95, 0.2],
+    ...                      "rank_spearman_student": [0.95, 0.97, 0.1],
+    ...                      "rank_spearman_chance": 0.0})
+    >>> table = ranking_table(rows)
+    >>> table[["n_cells", "n_left_out", "both", "ranking_only", "neither"]].values.tolist()
+    [[2.0, 1.0, 0.5, 0.5, 0.0]]
+    >>> ranking_table(rows[rows["seed"] == 2])[["n_cells", "n_left_out", "both"]].values.tolist()
+    [[0.0, 1.0, nan]]
+    """
+    by = list(by)
+    cell_keys = [c for c in ("task", "hierarchy", "depth", "noise", "init", "protocol", "seed")
+                 if c in rows.columns]
+    counted = (rows["protocol"] == "practice") | rows["verdict"].isin(EVIDENCE_VERDICTS)
+    frame = rows[counted]
+    frame = frame.assign(cell=["/".join(map(str, key))
+                               for key in frame[cell_keys].itertuples(index=False)])
+    table = ranking_vs_weights(frame, by, weight="weight_student",
+                               ranking="rank_spearman_student", unit="cell",
+                               chance="rank_spearman_chance")
+    left_out = (rows[~counted].drop_duplicates(cell_keys).groupby(by, sort=False).size()
+                .rename("n_left_out"))
+    as_keys = {c: object for c in by}  # an empty table's keys have no dtype to match
+    table = table.astype(as_keys).merge(left_out.reset_index().astype(as_keys), on=by,
+                                        how="outer").infer_objects()
+    for column in ("n_cells", "n_left_out", "n_readings"):  # groups with no cell counted
+        table[column] = table[column].fillna(0).astype(int)
+    order = [*by, "n_cells", "n_left_out"]
+    table = table[order + [c for c in table.columns if c not in order]]
+    sort = {"task": list(TASKS), "protocol": list(PROTOCOLS), "hierarchy": list(HIERARCHIES)}
+    keys = [table[c].map({v: i for i, v in enumerate(sort[c])}) if c in sort else table[c]
+            for c in by]
+    return table.iloc[np.lexsort(keys[::-1])].reset_index(drop=True)
+
+
+def plot_ranking(rows, path):
+    """Weight recovery against importance-ranking recovery, one point per cell and layer.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`ranking_rows`; the readings of :func:`ranking_table` are drawn.
+    path : str or path-like
+        Where the PNG goes.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> rows = pd.DataFrame({"task": "regression", "protocol": "practice", "layer": [0, 1],
+    ...                      "hierarchy": "tree", "depth": 2, "noise": 0.0, "init": "default",
+    ...                      "seed": 0, "verdict": "optimisation shortfall",
+    ...                      "weight_student": [0.5, 0.95],
+    ...                      "rank_spearman_student": [0.95, 0.97],
+    ...                      "rank_spearman_chance": 0.0})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     plot_ranking(rows, pathlib.Path(folder) / "ranking.png")
+    ...     (pathlib.Path(folder) / "ranking.png").stat().st_size > 0
+    True
+    """
+    plt = headless_pyplot()
+
+    counted = (rows["protocol"] == "practice") | rows["verdict"].isin(EVIDENCE_VERDICTS)
+    rows = rows[counted]
+    tasks = [t for t in TASKS if t in set(rows["task"])]
+    protocols = [p for p in PROTOCOLS if p in set(rows["protocol"])]
+    colors = dict(zip(range(4), plt.cm.viridis(np.linspace(0.0, 0.85, 4))))
+    fig, axes = plt.subplots(len(protocols), len(tasks), figsize=(3.8 * len(tasks) + 0.4,
+                             3.6 * len(protocols) + 0.8), squeeze=False, sharex=True,
+                             sharey=True)
+    for i, protocol in enumerate(protocols):
+        for j, task in enumerate(tasks):
+            ax = axes[i, j]
+            part = rows[(rows["protocol"] == protocol) & (rows["task"] == task)]
+            for layer, group in part.groupby("layer"):
+                ax.scatter(group["weight_student"], group["rank_spearman_student"], s=14,
+                           alpha=0.7, color=colors[int(layer) % 4], lw=0)
+            ax.axvline(RECOVERY_THRESHOLD, color="0.4", ls=":", lw=1)
+            ax.axhline(RANKING_THRESHOLD, color="0.4", ls=":", lw=1)
+            chance = part["rank_spearman_chance"].mean()
+            if np.isfinite(chance):
+                ax.axhline(chance, color="tab:red", ls="--", lw=0.8)
+            ax.set_xlim(0, 1.02)
+            ax.set_ylim(-1.02, 1.02)
+            ax.grid(alpha=0.3)
+            n = int(part["rank_spearman_student"].notna().sum())
+            ax.set_title(f"{task}, {protocol} ({n} readings)", fontsize=9)
+            if i == len(protocols) - 1:
+                ax.set_xlabel("weight recovery (layer mean)")
+            if j == 0:
+                ax.set_ylabel("importance ranking: Spearman\nwith the teacher's")
+    handles = [plt.Line2D([], [], color=colors[k], marker="o", ls="", label=f"layer {k}")
+               for k in sorted(int(v) for v in rows["layer"].unique())]
+    handles += [plt.Line2D([], [], color="0.4", ls=":", label="recovered at 0.9 (each axis)"),
+                plt.Line2D([], [], color="tab:red", ls="--",
+                           label="ranking of untrained students (mean)")]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+    fig.suptitle("Ranking right while weights are not (top left), and the reverse "
+                 "(bottom right)\nconverged: only students at the teacher's training loss")
+    fig.tight_layout(rect=(0, 0.06, 1, 0.94))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     """Run the study; return the exit status (0, or 1 if a reference point failed).
 
@@ -1012,6 +1205,17 @@ def main(argv=None):
         refit_comparison(before, wide).to_csv(out / "refit.csv", index=False,
                                               float_format="%.4g")
     cell_brief(wide).to_csv(out / "cells_brief.csv", index=False, float_format="%.3g")
+    figures = figure_paths(wide, out)
+    ranking = None
+    if "rank_spearman_student" in wide:
+        rank_rows = ranking_rows(wide)
+        rank_rows.to_csv(out / "ranking_rows.csv", index=False)
+        ranking = ranking_table(rank_rows)
+        ranking.to_csv(out / "ranking.csv", index=False, float_format="%.4g")
+        ranking_table(rank_rows, by=("task", "protocol", "hierarchy")).to_csv(
+            out / "ranking_by_hierarchy.csv", index=False, float_format="%.4g")
+        figures["ranking"] = (out / "teacher_student_ranking.png",)
+        plot_ranking(rank_rows, figures["ranking"][0])
     problems = check_references(wide)
     sections = {
         "Teacher-student study": plain_summary(wide, tables, out),
@@ -1020,11 +1224,18 @@ def main(argv=None):
             tables["by layer"],
         "Verdicts per cell (counts of cells)": tables["verdicts"],
     }
+    if ranking is not None:
+        sections[f"Importance ranking vs weights per layer (--rank {args.rank}; recovered at "
+                 f"{RECOVERY_THRESHOLD} / {RANKING_THRESHOLD}; converged: only students at "
+                 "the teacher's training loss)"] = ranking.drop(
+                     columns=["weight_recovery_sd", "spearman_sd"])
     if problems:
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
     if args.docs:
-        copy_to_docs(out, figure_paths(wide, out), args.docs, rows=select_cells(table, cells))
+        copy_to_docs(out, figures, args.docs,
+                     rows=None if args.docs_without_rows else select_cells(table, cells),
+                     include_rows=not args.docs_without_rows)
     return 1 if problems else 0
 
 
@@ -1033,11 +1244,12 @@ DOCS_FILES = {"teacher_student.csv": "rows.csv", "cells_brief.csv": "cells.csv",
               "verdicts.csv": "verdicts.csv", "summary_by_layer.csv": "by_layer.csv",
               "summary_by_hierarchy.csv": "by_hierarchy.csv",
               "protocols_paired.csv": "paired.csv", "run_time.csv": "run_time.csv",
-              "refit.csv": "refit.csv",
+              "refit.csv": "refit.csv", "ranking_rows.csv": "ranking_rows.csv",
+              "ranking.csv": "ranking.csv", "ranking_by_hierarchy.csv": "ranking_by_hierarchy.csv",
               "summary.txt": "summary.txt"}
 
 
-def copy_to_docs(out, figures, name, static=None, rows=None):
+def copy_to_docs(out, figures, name, static=None, rows=None, include_rows=True):
     """Copy a run's summary files and figures into the docs' ``_static`` folder.
 
     Parameters
@@ -1056,6 +1268,9 @@ def copy_to_docs(out, figures, name, static=None, rows=None):
         The rows the summaries were computed from (the run's cells, when the
         CSV holds more); written as ``..._rows.csv`` instead of the whole
         ``teacher_student.csv``.
+    include_rows : bool, default=True
+        ``False`` leaves the rows out (``--docs-without-rows``: a rerun whose
+        rows would double a committed run's; ``ranking_rows.csv`` still goes).
 
     Returns
     -------
@@ -1075,8 +1290,9 @@ def copy_to_docs(out, figures, name, static=None, rows=None):
 
     static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
     files = {source: target for source, target in DOCS_FILES.items()
-             if rows is None or source != "teacher_student.csv"}
-    written = _copy_to_docs(out, f"teacher_student_{name}", files, rows=rows, static=static)
+             if (rows is None and include_rows) or source != "teacher_student.csv"}
+    written = _copy_to_docs(out, f"teacher_student_{name}", files,
+                            rows=rows if include_rows else None, static=static)
     for paths in figures.values():
         for path in paths:
             if path.exists():

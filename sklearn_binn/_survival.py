@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _num_samples, check_is_fitted
 from sksurv.base import SurvivalAnalysisMixin
 from sksurv.exceptions import NoComparablePairException
+from sksurv.functions import StepFunction
 from sksurv.linear_model.coxph import BreslowEstimator
 from sksurv.metrics import concordance_index_censored
 from sksurv.util import check_y_survival
@@ -214,7 +215,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
             event, time = self._train_target
         finally:
             self.__dict__.pop("_train_target", None)
-        self._baseline_model = BreslowEstimator().fit(self.predict(X), event, time)
+        self._baseline_model = _Breslow().fit(self.predict(X), event, time)
         return self
 
     # ----------------------------------------------------------- inference
@@ -249,7 +250,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
 (n_samples, n_unique_times)
         """
         return self._predict_cumulative_hazard_function(
-            self._fitted_baseline(), self.predict(X), return_array
+            self._fitted_baseline(), self.predict(X).astype(np.float64), return_array
         )
 
     def predict_survival_function(self, X, return_array=False):
@@ -268,7 +269,7 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
 (n_samples, n_unique_times)
         """
         return self._predict_survival_function(
-            self._fitted_baseline(), self.predict(X), return_array
+            self._fitted_baseline(), self.predict(X).astype(np.float64), return_array
         )
 
     def score(self, X, y):
@@ -313,6 +314,55 @@ class BINNSurvival(SurvivalAnalysisMixin, BINNBase):
     def unique_times_(self):
         """ndarray: the distinct training times, the grid of ``return_array=True``."""
         return self._fitted_baseline().unique_times_
+
+
+class _Breslow(BreslowEstimator):
+    """Breslow's estimator whose risk-set sums stay finite for extreme log-risks.
+
+    scikit-survival's :class:`~sksurv.linear_model.coxph.BreslowEstimator`
+    exponentiates the log-risks as given and gets each risk-set sum by
+    subtracting the samples that left it from the total. A converged deep
+    Cox model can give log-risks far apart (hundreds, in float32): ``exp``
+    overflows, the subtractions cancel to zero, and the hazard divides by
+    zero. Here the log-risks are taken in float64 and shifted by their
+    maximum before ``exp`` (every score at most 1), each risk-set sum is a
+    suffix sum of the time-sorted scores (no cancellation), and the hazard
+    is shifted back, so the estimate is the same function of the
+    log-risks; where the original is well conditioned the two agree to
+    rounding. (The hazard of a log-risk of zero itself overflows float64
+    once the log-risks span more than about 700.)
+    """
+
+    def fit(self, linear_predictor, event, time):
+        """Fit the cumulative baseline hazard ``H_0`` for a log-risk of zero.
+
+        Parameters
+        ----------
+        linear_predictor : array-like of shape (n_samples,)
+            The log-risks.
+        event : array-like of shape (n_samples,)
+            Event indicators.
+        time : array-like of shape (n_samples,)
+            Event or censoring times.
+
+        Returns
+        -------
+        self
+        """
+        eta = np.asarray(linear_predictor, dtype=np.float64)
+        event = np.asarray(event, dtype=bool)
+        time = np.asarray(time, dtype=np.float64)
+        order = np.argsort(time, kind="mergesort")
+        shift = float(eta.max())
+        risk = np.exp(eta[order] - shift)
+        at_risk = np.cumsum(risk[::-1])[::-1]  # sum over samples with time >= this one's
+        unique_times, first = np.unique(time[order], return_index=True)
+        n_events = np.add.reduceat(event[order].astype(np.float64), first)
+        hazard = np.cumsum(n_events / at_risk[first]) * np.exp(-shift)
+        self.cum_baseline_hazard_ = StepFunction(unique_times, hazard)
+        self.baseline_survival_ = StepFunction(unique_times, np.exp(-hazard))
+        self.unique_times_ = unique_times
+        return self
 
 
 def _check_survival_y(y, estimator_name):

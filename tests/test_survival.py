@@ -644,3 +644,44 @@ def test_breast_cancer_example(monkeypatch):
     np.testing.assert_allclose(curves, expected, rtol=1e-10)
     figure = namespace["fig"]
     assert len(figure.axes[0].get_lines()) == len(curves)
+
+
+def _breslow_by_hand(eta, event, time):
+    """H_0 at each distinct time, each risk-set sum taken in exact rational arithmetic."""
+    from fractions import Fraction
+
+    shift = max(eta)
+    scores = [Fraction(np.exp(e - shift)) for e in eta]  # exact sums of the shifted scores
+    hazard, out = Fraction(0), []
+    for t in np.unique(time):
+        at_risk = sum(s for s, ti in zip(scores, time) if ti >= t)
+        hazard += Fraction(int(((time == t) & event).sum())) / at_risk
+        out.append(float(hazard) * np.exp(-shift))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("spread", [1.0, 100.0])
+def test_the_breslow_baseline_stays_exact_for_log_risks_hundreds_apart(spread):
+    # a converged deep Cox model can give log-risks hundreds apart: scikit-survival's
+    # estimator then cancels its risk-set sums (to rounding noise, zero or below zero); ours
+    # takes them as suffix sums of max-shifted scores, equal to an exact computation
+    from sksurv.linear_model.coxph import BreslowEstimator
+
+    from sklearn_binn._survival import _Breslow
+
+    rng = np.random.default_rng(0)
+    time = rng.integers(1, 40, 120).astype(float)
+    event = rng.random(120) < 0.7
+    eta = np.sort(rng.normal(0, 1, 120))[::-1] * spread  # early times carry the largest risks
+    eta = eta[np.argsort(np.argsort(time))]
+    ours = _Breslow().fit(eta, event, time)
+    np.testing.assert_allclose(ours.cum_baseline_hazard_.y, _breslow_by_hand(eta, event, time),
+                               rtol=1e-12)
+    assert np.all(np.isfinite(ours.cum_baseline_hazard_.y))
+    assert np.all(np.diff(ours.cum_baseline_hazard_.y) >= 0)
+    with np.errstate(all="ignore"):
+        theirs = BreslowEstimator().fit(eta, event, time).cum_baseline_hazard_.y
+    if spread == 1.0:  # where scikit-survival's is well conditioned, the two agree
+        np.testing.assert_allclose(ours.cum_baseline_hazard_.y, theirs, rtol=1e-10)
+    else:
+        assert not np.allclose(ours.cum_baseline_hazard_.y, theirs, rtol=1e-6, equal_nan=False)

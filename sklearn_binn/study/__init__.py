@@ -65,6 +65,11 @@ from ._protocols import (
     protocol_params,
     training_objective,
 )
+from ._readings import (
+    RANKING_THRESHOLD,
+    READING_OUTCOMES,
+    ranking_vs_weights,
+)
 from ._runner import (
     BACKENDS,
     CellError,
@@ -101,6 +106,8 @@ __all__ = [
     "N_RESTARTS",
     "PAIRED_PROTOCOLS",
     "PROTOCOLS",
+    "RANKING_THRESHOLD",
+    "READING_OUTCOMES",
     "RECOVERY_THRESHOLD",
     "REFERENCES",
     "TASKS",
@@ -121,6 +128,7 @@ __all__ = [
     "parallel_backend",
     "print_summary",
     "protocol_params",
+    "ranking_vs_weights",
     "reactome_branch",
     "reactome_subset",
     "recovery_table",

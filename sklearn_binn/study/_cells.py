@@ -1212,7 +1212,10 @@ def recovery_table(table, by=None):
         ``{target}_teacher``, ``{target}_above_chance`` (``(student -
         chance) / (1 - chance)``: 0 at chance, 1 at the teacher) and the
         student's ``{target}_influence_spearman`` and
-        ``{target}_frac_recovered``; then the student's
+        ``{target}_frac_recovered``; where the rows score the importance
+        ranking (``run_cell(rank=...)``), ``rank_spearman``,
+        ``rank_top_k_overlap``, ``rank_top_fraction_overlap`` and
+        ``rank_recovered``, each as ``_student`` and ``_chance``; then the student's
         output fit (``output_corr2``, ``r2_vs_teacher``, ``excess_loss``, ...), the teacher's
         task metric (``teacher_r2``, ``teacher_accuracy``, ``teacher_auc``,
         ``teacher_cindex``: the ceiling), the cell columns ``n_edges``,
@@ -1249,6 +1252,11 @@ def recovery_table(table, by=None):
         out[f"{target}_influence_spearman"] = student[f"{target}_influence_spearman"]
         if f"{target}_frac_recovered" in student:
             out[f"{target}_frac_recovered"] = student[f"{target}_frac_recovered"]
+    for score in _RANKING:
+        column = score if score == "rank_recovered" else f"rank_{score}"
+        if column in student:
+            out[f"{column}_student"] = student[column]
+            out[f"{column}_chance"] = chance[column].reindex(out.index)
     for column in _OUTPUT_COLUMNS:
         if column in student:
             out[column] = student[column]
