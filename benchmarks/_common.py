@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import shutil
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def run_command(script, argv, flags=()):
     return " ".join([f"python {script}", *kept])
 
 
-def copy_to_docs(out, prefix, files, *, rows=None, static=None):
+def copy_to_docs(out, prefix, files, *, rows=None, static=None, join="_", expand=None,
+                 rows_name="rows.csv"):
     """Copy a run's tables and figures into the docs' ``_static`` folder.
 
     Parameters
@@ -106,20 +108,28 @@ def copy_to_docs(out, prefix, files, *, rows=None, static=None):
     out : pathlib.Path
         The run's output folder.
     prefix : str
-        The files become ``<prefix>_<name>`` (e.g. ``"reactome_scale_full"``).
+        The files become ``<prefix><join><name>`` (e.g. ``"reactome_scale_full"``).
     files : iterable of str, or mapping of str to str
         Names of files in ``out`` to copy (those missing are left out), or
         ``{name in out: name after the prefix}``.
     rows : pandas.DataFrame, default=None
         The rows the tables were computed from (the run's cells, when the
-        run's CSV holds more), written as ``<prefix>_rows.csv``.
+        run's CSV holds more), written as ``<prefix>_<rows_name>``.
     static : pathlib.Path, default=None
         Default: this repository's ``docs/_static``.
+    join : str, default="_"
+        Between the prefix and each file's name (``""`` where the names
+        carry their own, e.g. ``".png"``).
+    expand : dict of str to list, default=None
+        Fields of names that are templates: ``{"task": ["survival"]}``
+        copies ``"summary_{task}.csv"`` once per task, its target formatted
+        the same way.
+    rows_name : str, default="rows.csv"
 
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        The files written: the copies in the order of ``files``, then the rows.
 
     Examples
     --------
@@ -128,18 +138,31 @@ def copy_to_docs(out, prefix, files, *, rows=None, static=None):
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     out = Path(tmp)
     ...     _ = (out / "cells.csv").write_text("task\\n")
+    ...     _ = (out / "map_survival.png").write_text("")
     ...     written = copy_to_docs(out, "x_full", ["cells.csv", "absent.png"],
     ...                            rows=pd.DataFrame({"a": [1]}), static=out / "static")
-    ...     [p.name for p in written]
-    ['x_full_cells.csv', 'x_full_rows.csv']
+    ...     more = copy_to_docs(out, "x_full", {"map_{task}.png": ".{task}.png"}, join="",
+    ...                         expand={"task": ["survival", "regression"]},
+    ...                         static=out / "static")
+    ...     [p.name for p in written + more]
+    ['x_full_cells.csv', 'x_full_rows.csv', 'x_full.survival.png']
     """
     static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
     static.mkdir(parents=True, exist_ok=True)
     files = files if isinstance(files, dict) else {name: name for name in files}
-    written = [Path(shutil.copyfile(out / source, static / f"{prefix}_{target}"))
-               for source, target in files.items() if (out / source).exists()]
+    pairs = []
+    for source, target in files.items():
+        fields = [field for field in (expand or {}) if f"{{{field}}}" in source]
+        if not fields:
+            pairs.append((source, target))
+            continue
+        for values in itertools.product(*(expand[field] for field in fields)):
+            names = dict(zip(fields, values))
+            pairs.append((source.format(**names), target.format(**names)))
+    written = [Path(shutil.copyfile(out / source, static / f"{prefix}{join}{target}"))
+               for source, target in pairs if (out / source).exists()]
     if rows is not None:
-        path = static / f"{prefix}_rows.csv"
+        path = static / f"{prefix}_{rows_name}"
         rows.to_csv(path, index=False)
         written.append(path)
     return written

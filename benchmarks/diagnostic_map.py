@@ -90,6 +90,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_parser, headless_pyplot, print_summary, run_cells  # noqa: E402
+from _common import copy_to_docs as _copy_to_docs  # noqa: E402
 from sklearn_binn.study import (  # noqa: E402
     ALL_KEY_COLUMNS,
     TASKS,
@@ -576,21 +577,11 @@ def copy_to_docs(out, name, rows, static=None):
     ...     written = copy_to_docs(out, "practice", pd.DataFrame({"seed": [0]}),
     ...                            static=out / "static")
     >>> [p.name for p in written]
-    ['diagnostic_map_practice_rows.csv', 'diagnostic_map_practice_findings.csv', \
-'diagnostic_map_practice.png']
+    ['diagnostic_map_practice_findings.csv', 'diagnostic_map_practice.png', \
+'diagnostic_map_practice_rows.csv']
     """
-    import shutil
-
-    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
-    static.mkdir(parents=True, exist_ok=True)
-    target = static / f"diagnostic_map_{name}_rows.csv"
-    rows.to_csv(target, index=False)
-    written = [target]
-    for source, goal in DOCS_FILES.items():
-        if (out / source).exists():
-            written.append(Path(shutil.copyfile(out / source,
-                                                static / f"diagnostic_map_{name}{goal}")))
-    return written
+    return _copy_to_docs(out, f"diagnostic_map_{name}", DOCS_FILES, rows=rows, static=static,
+                         join="")
 
 
 if __name__ == "__main__":

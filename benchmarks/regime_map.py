@@ -134,6 +134,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import copy_to_docs as _copy_to_docs  # noqa: E402
 from _common import (  # noqa: E402
     build_parser,
     headless_pyplot,
@@ -1254,25 +1255,15 @@ def copy_to_docs(out, name, tasks, static=None, rows=None, constraint_rows=None)
     ...     written = copy_to_docs(out, "converged", ["survival"], static=out / "static",
     ...                            rows=pd.DataFrame({"seed": [0]}))
     >>> [p.name for p in written]
-    ['regime_map_converged_rows.csv', 'regime_map_converged_survival.csv']
+    ['regime_map_converged_survival.csv', 'regime_map_converged_rows.csv']
     """
-    import shutil
-
-    static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
-    static.mkdir(parents=True, exist_ok=True)
     written = []
     for part, part_rows in (("map", rows), ("constraints", constraint_rows)):
-        if part_rows is None:
-            continue
-        target = static / f"regime_map_{name}_{'rows' if part == 'map' else 'constraints_rows'}.csv"
-        part_rows.to_csv(target, index=False)
-        written.append(target)
-        for source, goal in DOCS_FILES[part].items():
-            for task in (tasks if "{task}" in source else [None]):
-                path = out / source.format(task=task)
-                if path.exists():
-                    written.append(Path(shutil.copyfile(
-                        path, static / f"regime_map_{name}_{goal.format(task=task)}")))
+        if part_rows is not None:
+            written += _copy_to_docs(out, f"regime_map_{name}", DOCS_FILES[part],
+                                     rows=part_rows, static=static, expand={"task": tasks},
+                                     rows_name="rows.csv" if part == "map"
+                                     else "constraints_rows.csv")
     return written
 
 
