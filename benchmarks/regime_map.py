@@ -100,6 +100,10 @@ per-task summaries do not show: :func:`key_numbers`),
 the cells' own time; ``regime_map_constraints_run_time.csv`` for the
 constrained cells) and the printed summary.
 
+``--rank METHOD`` also scores each student's pathway-importance ranking
+against its teacher's (``rank_*`` columns in the rows,
+:func:`sklearn_binn.study.run_cell`).
+
 ``--docs NAME`` also copies the run's files into ``docs/_static`` as
 ``regime_map_NAME_<file>`` (:data:`DOCS_FILES`, :func:`copy_to_docs`):
 ``rows.csv`` (the run's rows), ``table.csv``, ``layer_thresholds.csv``,
@@ -135,8 +139,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import copy_to_docs as _copy_to_docs  # noqa: E402
+from sklearn_binn.study import run_cell  # noqa: E402, F401 (the examples' worker)
 from _common import (  # noqa: E402
+    add_rank_argument,
     build_parser,
+    cell_worker,
     headless_pyplot,
     print_summary,
     run_cells,
@@ -155,7 +162,6 @@ from sklearn_binn.study import (  # noqa: E402
     make_cell,
     node_scores,
     recovery_table,
-    run_cell,
     select_cells,
     supervised_nodes,
     task_metric,
@@ -241,6 +247,7 @@ def build_arg_parser():
                         help="fixed epoch budget (default: practice max(200, ~5000 steps), at "
                              "most 2000; converged 500 L-BFGS epochs)")
     add_protocol_option(parser)
+    add_rank_argument(parser)
     parser.add_argument("--docs", metavar="NAME",
                         help="also copy the run's tables, rows and figures to docs/_static/"
                              "regime_map_NAME_<file> (rows, table, layer_thresholds, <task>, "
@@ -1114,12 +1121,13 @@ def run_grid(cells, out, args):
     plain = [c for c in cells if not constrained(c)]
     other = [c for c in cells if constrained(c)]
     options = {"n_jobs": args.n_jobs, "backend": args.backend, "scheduler": args.scheduler}
+    worker = cell_worker(getattr(args, "rank", None))
     tables = []
     if plain or not other:
-        tables.append(run_cells(plain, run_cell, out / "regime_map.csv", KEY_COLUMNS,
+        tables.append(run_cells(plain, worker, out / "regime_map.csv", KEY_COLUMNS,
                                 desc="regime_map", **options))
     if other:
-        tables.append(run_cells(other, run_cell, out / "regime_map_constraints.csv",
+        tables.append(run_cells(other, worker, out / "regime_map_constraints.csv",
                                 ALL_KEY_COLUMNS, desc="regime_map_constraints", **options))
     return pd.concat(tables, ignore_index=True)
 

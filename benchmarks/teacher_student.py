@@ -49,6 +49,19 @@ From the repository root::
         non-identifiable --protocol converged_float64 --tasks regression --noises 0
         # the cells judged non-identifiable, refitted in float64 to a tighter tolerance
 
+``--rank METHOD`` (``integrated_gradients``, ``deeplift`` or
+``gradient_x_input``) also scores each student's pathway-importance
+ranking against its teacher's, per layer (``rank_*`` columns,
+:func:`sklearn_binn.study.run_cell`), and writes ``ranking_rows.csv`` (one
+row per cell and layer: weight recovery beside the ranking's),
+``ranking.csv`` and ``ranking_by_hierarchy.csv`` (:func:`ranking_table`:
+where the ranking is recovered without the weights, and the reverse) and
+``teacher_student_ranking.png``. ``--docs-without-rows`` leaves the rows
+CSV out of the docs copy (``ranking_rows.csv`` still goes)::
+
+    python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --rank gradient_x_input \\
+        --protocol practice converged --docs ranked --docs-without-rows
+
 Results go to ``--out`` (default ``./teacher_student/``): the CSV of all
 rows (``teacher_student.csv``, one row per cell × reference × layer;
 rerunning skips finished cells), the figures ``teacher_student_fit.png``
