@@ -56,11 +56,12 @@ ranking against its teacher's, per layer (``rank_*`` columns,
 row per cell and layer: weight recovery beside the ranking's),
 ``ranking.csv`` and ``ranking_by_hierarchy.csv`` (:func:`ranking_table`:
 where the ranking is recovered without the weights, and the reverse) and
-``teacher_student_ranking.png``. ``--docs-without-rows`` leaves the rows
-CSV out of the docs copy (``ranking_rows.csv`` still goes)::
+``teacher_student_ranking.png``. ``--docs-ranking-only`` copies only
+those, the run-time table and the summary into the docs (a rerun that
+adds rankings to a grid whose other tables are committed)::
 
     python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --rank gradient_x_input \\
-        --protocol practice converged --docs ranked --docs-without-rows
+        --protocol practice converged --docs ranked --docs-ranking-only
 
 Results go to ``--out`` (default ``./teacher_student/``): the CSV of all
 rows (``teacher_student.csv``, one row per cell × reference × layer;
@@ -193,10 +194,10 @@ def build_arg_parser():
                            "non-identifiable --protocol converged_float64; --tasks, "
                            "--hierarchies, --depths, --noises narrow them when given")
     add_rank_argument(grid)
-    parser.add_argument("--docs-without-rows", action="store_true",
-                        help="with --docs, copy the tables and figures but not the rows CSV "
-                             "(e.g. a --rank rerun of a committed grid; its ranking_rows.csv "
-                             "still goes)")
+    parser.add_argument("--docs-ranking-only", action="store_true",
+                        help="with --docs, copy only the ranking tables, ranking_rows.csv, the "
+                             "run-time table, the summary and the ranking figure (a --rank "
+                             "rerun of a grid whose other tables are committed already)")
     grid.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -695,7 +696,11 @@ def plain_summary(wide, tables, out):
         "cells.csv and cells_brief.csv (one row per cell, with its verdict), "
         "summary_by_layer.csv, summary_by_hierarchy.csv, verdicts.csv, protocols_paired.csv "
         "(cells run under both protocols), run_time.csv, "
-        "teacher_student_fit.png, teacher_student_layers.png, summary.txt, log.txt."
+        "teacher_student_fit.png, teacher_student_layers.png, "
+        + ("ranking_rows.csv, ranking.csv, ranking_by_hierarchy.csv and "
+           "teacher_student_ranking.png (--rank: importance ranking vs weights), "
+           if "rank_spearman_student" in wide else "")
+        + "summary.txt, log.txt."
     )
     return "\n".join(lines)
 
@@ -988,7 +993,8 @@ def plot_layers(wide, path):
 EVIDENCE_VERDICTS = ("recovered", "non-identifiable")
 #: The columns of ``ranking_rows.csv`` (one row per cell and pathway layer).
 RANKING_ROW_COLUMNS = ["task", "hierarchy", "depth", "noise", "init", "protocol", "seed",
-                       "layer", "n_nodes", "verdict", "weight_student", "weight_chance",
+                       "layer", "n_genes", "n_nodes", "cell_time_s", "converged", "verdict",
+                       "weight_student", "weight_chance",
                        "rank_spearman_student", "rank_spearman_chance",
                        "rank_top_k_overlap_student", "rank_top_k_overlap_chance",
                        "rank_recovered_student", "rank_recovered_chance"]
@@ -1084,7 +1090,7 @@ def ranking_table(rows, by=("task", "protocol", "layer")):
     table = ranking_vs_weights(frame, by, weight="weight_student",
                                ranking="rank_spearman_student", unit="cell",
                                chance="rank_spearman_chance")
-    left_out = (rows[~counted].drop_duplicates(cell_keys).groupby(by, sort=False).size()
+    left_out = (rows[~counted].drop_duplicates([*cell_keys, *by]).groupby(by, sort=False).size()
                 .rename("n_left_out"))
     as_keys = {c: object for c in by}  # an empty table's keys have no dtype to match
     table = table.astype(as_keys).merge(left_out.reset_index().astype(as_keys), on=by,
@@ -1246,9 +1252,11 @@ def main(argv=None):
         sections["Reference-point failures"] = "\n".join(problems)
     print_summary(sections, out_dir=out, float_format="{:.3f}".format)
     if args.docs:
-        copy_to_docs(out, figures, args.docs,
-                     rows=None if args.docs_without_rows else select_cells(table, cells),
-                     include_rows=not args.docs_without_rows)
+        if args.docs_ranking_only:
+            copy_to_docs(out, {"ranking": figures.get("ranking", ())}, args.docs,
+                         files=RANKING_DOCS_FILES)
+        else:
+            copy_to_docs(out, figures, args.docs, rows=select_cells(table, cells))
     return 1 if problems else 0
 
 
@@ -1260,9 +1268,12 @@ DOCS_FILES = {"teacher_student.csv": "rows.csv", "cells_brief.csv": "cells.csv",
               "refit.csv": "refit.csv", "ranking_rows.csv": "ranking_rows.csv",
               "ranking.csv": "ranking.csv", "ranking_by_hierarchy.csv": "ranking_by_hierarchy.csv",
               "summary.txt": "summary.txt"}
+#: What ``--docs-ranking-only`` copies.
+RANKING_DOCS_FILES = {source: DOCS_FILES[source] for source in (
+    "ranking_rows.csv", "ranking.csv", "ranking_by_hierarchy.csv", "run_time.csv", "summary.txt")}
 
 
-def copy_to_docs(out, figures, name, static=None, rows=None, include_rows=True):
+def copy_to_docs(out, figures, name, static=None, rows=None, files=None):
     """Copy a run's summary files and figures into the docs' ``_static`` folder.
 
     Parameters
@@ -1281,9 +1292,9 @@ def copy_to_docs(out, figures, name, static=None, rows=None, include_rows=True):
         The rows the summaries were computed from (the run's cells, when the
         CSV holds more); written as ``..._rows.csv`` instead of the whole
         ``teacher_student.csv``.
-    include_rows : bool, default=True
-        ``False`` leaves the rows out (``--docs-without-rows``: a rerun whose
-        rows would double a committed run's; ``ranking_rows.csv`` still goes).
+    files : dict, default=None
+        Run file -> docs name; default :data:`DOCS_FILES` (``--docs-ranking-only``:
+        :data:`RANKING_DOCS_FILES`).
 
     Returns
     -------
@@ -1302,10 +1313,9 @@ def copy_to_docs(out, figures, name, static=None, rows=None, include_rows=True):
     import shutil
 
     static = Path(__file__).resolve().parents[1] / "docs" / "_static" if static is None else static
-    files = {source: target for source, target in DOCS_FILES.items()
-             if (rows is None and include_rows) or source != "teacher_student.csv"}
-    written = _copy_to_docs(out, f"teacher_student_{name}", files,
-                            rows=rows if include_rows else None, static=static)
+    files = {source: target for source, target in (DOCS_FILES if files is None else files).items()
+             if rows is None or source != "teacher_student.csv"}
+    written = _copy_to_docs(out, f"teacher_student_{name}", files, rows=rows, static=static)
     for paths in figures.values():
         for path in paths:
             if path.exists():
