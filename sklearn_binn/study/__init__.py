@@ -13,6 +13,8 @@ verdict (:func:`cell_verdict`): "recovered", "non-identifiable",
 reaches the teacher's training loss it refits restarts and scores them
 against each other (:func:`restart_agreement`). :func:`run_cells` runs many
 cells in parallel through joblib, resumably, into a CSV.
+:func:`ranking_vs_weights` counts, over cells scored with ``run_cell(rank=...)``,
+where the importance ranking is recovered without the weights, and the reverse.
 
 The scripts ``benchmarks/teacher_student.py``, ``regime_map.py`` and
 ``diagnostic_map.py`` are thin command lines over this module.
