@@ -111,22 +111,31 @@ def by_hierarchy():
 TASKS = ("classification", "regression", "survival")
 
 
-def test_each_rerun_cell_gets_the_paired_run_s_verdict(rows):
+def test_the_rerun_cells_get_the_paired_run_s_verdicts_all_but_two(rows):
     paired = pd.read_csv(STATIC / "teacher_student_full_rows.csv")
     paired = paired[(paired["reference"] == "student") & (paired["layer"] == 0)]
     keys = ["task", "hierarchy", "depth", "noise", "protocol", "seed"]
     both = rows[rows["layer"] == 0].merge(paired[[*keys, "verdict"]], on=keys,
                                           suffixes=("", "_paired"))
     assert len(both) == len(rows[rows["layer"] == 0])
-    assert (both["verdict"] == both["verdict_paired"]).all()
+    changed = both[both["verdict"] != both["verdict_paired"]]
+    assert sorted(map(tuple, changed[["task", "hierarchy", "depth", "protocol", "seed",
+                                      "verdict_paired", "verdict"]].to_numpy())) == [
+        ("classification", "wide", 4, "converged", 1, "optimisation shortfall",
+         "non-identifiable"),
+        ("regression", "reactome", 4, "converged", 1, "non-identifiable", "recovered")]
+    refit = pd.read_csv(STATIC / "teacher_student_borderline_float64_refit.csv")
+    assert ((refit["hierarchy"] == "reactome") & (refit["depth"] == 4)
+            & (refit["seed"] == 1)).any()  # one of the borderline float32 cells
 
 
-def test_practice_ranking_without_weights_is_the_commoner_mismatch(table, by_hierarchy):
+def test_practice_gene_layer_ranked_right_without_weights_never_the_reverse(table,
+                                                                            by_hierarchy):
     for task in TASKS:
-        for layer in (0, 1):
-            row = table.loc[(task, "practice", layer)]
-            assert row["ranking_only"] > row["weights_only"], (task, layer)
-        assert table.loc[(task, "practice", 0), "weights_only"] == 0
+        gene = table.loc[(task, "practice", 0)]
+        assert gene["ranking_only"] > 0 and gene["weights_only"] == 0, task
+        above = table.loc[(task, "practice", 1)]
+        assert above["ranking_only"] > 0 and above["weights_only"] > 0, task
         reactome = by_hierarchy.loc[(task, "practice", "reactome")]
         wide = by_hierarchy.loc[(task, "practice", "wide")]
         assert reactome["ranking_only"] > reactome["weights_only"], task
@@ -146,16 +155,21 @@ def test_converged_classification_and_survival_rank_worse_with_the_same_weights(
 
 def test_converged_regression_gene_layer_reads_both_or_neither(rows, table):
     row = table.loc[("regression", "converged", 0)]
-    assert row["ranking_only"] == 0 and row["weights_only"] == 0 and row["both"] > 0
+    assert row["ranking_only"] + row["weights_only"] < 0.06 and row["both"] > 0
     gene = rows[(rows["task"] == "regression") & (rows["protocol"] == "converged")
                 & (rows["layer"] == 0)]
     both = gene[(gene["weight_student"] >= RECOVERY_THRESHOLD)
                 & (gene["rank_spearman_student"] >= RANKING_THRESHOLD)]
-    assert set(both["verdict"]) == {"recovered"} and set(both["noise"]) == {0.0}
+    assert set(both["noise"]) == {0.0} and "recovered" in set(both["verdict"])
+    assert set(both["verdict"]) <= {"recovered", "non-identifiable"}
+    refit = pd.read_csv(STATIC / "teacher_student_borderline_float64_refit.csv")
+    borderline = set(map(tuple, refit[["hierarchy", "depth", "seed"]].to_numpy()))
+    judged = both[both["verdict"] == "non-identifiable"]
+    assert set(map(tuple, judged[["hierarchy", "depth", "seed"]].to_numpy())) <= borderline
     noisy = gene[gene["noise"] > 0]
     assert set(noisy["verdict"]) == {"non-identifiable"}
-    assert not ((noisy["weight_student"] >= RECOVERY_THRESHOLD)
-                | (noisy["rank_spearman_student"] >= RANKING_THRESHOLD)).any()
+    assert ((noisy["weight_student"] >= RECOVERY_THRESHOLD)
+            | (noisy["rank_spearman_student"] >= RANKING_THRESHOLD)).sum() == 1
 
 
 def test_neither_claim_implies_the_other_somewhere_in_every_task_and_protocol(table):
