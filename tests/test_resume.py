@@ -106,3 +106,27 @@ def test_results_are_written_with_the_umasks_permissions(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     assert target.read_text() == "a\n1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["rows.csv"]
+
+
+def test_a_csv_that_pandas_wrote_back_still_resumes(tmp_path):
+    # pandas reads an integer key column with a blank as floats and writes 100 back as
+    # "100.0"; the cells of such a CSV are still done: keys compare by value, not by text
+    from sklearn_binn.study import run_cells
+
+    cells = [{"n_genes": n, "spe": s, "name": "a"} for n in (100, None) for s in (0.5, 10.0)]
+    calls = []
+
+    def worker(cell):
+        calls.append(cell)
+        return {"value": 1.0}
+
+    csv = tmp_path / "rows.csv"
+    run_cells(cells, worker, csv, ["n_genes", "spe", "name"])
+    assert len(calls) == 4
+    pd.read_csv(csv).to_csv(csv, index=False)  # what a user's notebook may do
+    assert "100.0" in csv.read_text()
+    table = run_cells(cells, worker, csv, ["n_genes", "spe", "name"])
+    assert len(calls) == 4 and len(table) == 4  # nothing rerun, nothing doubled
+    run_cells([*cells, {"n_genes": 100, "spe": 1.0, "name": "a"}], worker, csv,
+              ["n_genes", "spe", "name"])
+    assert len(calls) == 5 and calls[-1]["spe"] == 1.0  # a new cell still runs

@@ -33,6 +33,7 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from joblib.parallel import get_active_backend
@@ -200,11 +201,11 @@ class CellError(RuntimeError):
 
 
 def _key_text(value):
-    """The text a key value is written as, the same for cells and CSV rows."""
+    """The text a key value is written as in the CSV."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
-    if isinstance(value, bool):
-        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
@@ -212,8 +213,27 @@ def _key_text(value):
     return str(value)
 
 
+def _key_match(value):
+    """A key value as compared, the same for a cell's value and for its text in a CSV.
+
+    Numbers compare by value whatever their text: ``100``, ``100.0`` and the
+    CSV texts ``"100"`` and ``"100.0"`` are one key (a CSV that pandas read
+    and wrote back writes an integer column with a blank in it as floats).
+    """
+    if isinstance(value, str) and value not in ("True", "False"):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        value = float(value)
+        if value == value and value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+    return _key_text(value)
+
+
 def _cell_key(cell, key_columns):
-    return tuple(_key_text(cell[column]) for column in key_columns)
+    return tuple(_key_match(cell[column]) for column in key_columns)
 
 
 def _run_cell(worker, cell, torch_threads):
@@ -314,7 +334,7 @@ def _rows_of(cell, result, key_columns):
         )
     rows = []
     for row in result:
-        clash = [c for c in key_columns if c in row and _key_text(row[c]) != _key_text(cell[c])]
+        clash = [c for c in key_columns if c in row and _key_match(row[c]) != _key_match(cell[c])]
         if clash:
             raise ValueError(
                 f"The worker changed key column(s) {clash} of cell {cell}; key columns "
@@ -408,7 +428,8 @@ def run_cells(cells, worker, out_csv, key_columns, *, n_jobs=1, backend="loky",
                     f"{out_csv} has no column(s) {absent}: it was written by another "
                     "benchmark or grid. Use another --out, or delete the file."
                 )
-            done = set(table[key_columns].itertuples(index=False, name=None))
+            done = {tuple(_key_match(value) for value in key)
+                    for key in table[key_columns].itertuples(index=False, name=None)}
         todo = [cell for cell in cells if _cell_key(cell, key_columns) not in done]
         log.info(
             "%s: %d cells, %d already in %s, running %d (backend=%s, n_jobs=%s)",
