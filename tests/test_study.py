@@ -265,9 +265,11 @@ def test_a_starved_budget_is_an_optimisation_shortfall(small):
 
 @pytest.mark.slow
 def test_an_identifiable_teacher_is_recovered_and_its_restarts_agree():
-    # noiseless tanh regression, make_pathway_mask(100, depth=1), 10 samples per edge
+    # noiseless tanh regression, make_pathway_mask(100, depth=1), 20 samples per edge: at 10
+    # the restarts (n_init=1) stopped on their tolerance at gaps 5e-5 and 6e-4 with today's
+    # dependency versions (float32 L-BFGS at its rounding floor), so none was teacher-level
     mask = make_pathway_mask(100, depth=1, random_state=0)
-    judged, agreement = _judged(mask, "tanh")
+    judged, agreement = _judged(mask, "tanh", n_per_edge=20)
     assert judged["converged"] and judged["train_gap"] <= TEACHER_LEVEL
     assert judged["verdict"] == "recovered"
     assert judged["n_restarts_teacher_level"] >= 1
