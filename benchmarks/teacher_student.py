@@ -1029,8 +1029,14 @@ def ranking_rows(wide):
         raise ValueError("The rows have no importance-ranking scores; run the grid with "
                          "--rank METHOD (e.g. --rank integrated_gradients).")
     columns = [c for c in RANKING_ROW_COLUMNS if c in wide.columns]
-    keys = [c for c in columns[:columns.index("layer") + 1]]
+    keys = columns[:columns.index("layer") + 1]
     return wide[columns].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _counted(rows):
+    """The readings the ranking tables count: every practice student, and converged
+    students only at the teacher's training loss."""
+    return (rows["protocol"] == "practice") | rows["verdict"].isin(EVIDENCE_VERDICTS)
 
 
 def ranking_table(rows, by=("task", "protocol", "layer")):
@@ -1083,7 +1089,7 @@ def ranking_table(rows, by=("task", "protocol", "layer")):
     by = list(by)
     cell_keys = [c for c in ("task", "hierarchy", "depth", "noise", "init", "protocol", "seed")
                  if c in rows.columns]
-    counted = (rows["protocol"] == "practice") | rows["verdict"].isin(EVIDENCE_VERDICTS)
+    counted = _counted(rows)
     frame = rows[counted]
     frame = frame.assign(cell=["/".join(map(str, key))
                                for key in frame[cell_keys].itertuples(index=False)])
@@ -1131,8 +1137,7 @@ def plot_ranking(rows, path):
     """
     plt = headless_pyplot()
 
-    counted = (rows["protocol"] == "practice") | rows["verdict"].isin(EVIDENCE_VERDICTS)
-    rows = rows[counted]
+    rows = rows[_counted(rows)]
     tasks = [t for t in TASKS if t in set(rows["task"])]
     protocols = [p for p in PROTOCOLS if p in set(rows["protocol"])]
     colors = dict(zip(range(4), plt.cm.viridis(np.linspace(0.0, 0.85, 4))))
