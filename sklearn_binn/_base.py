@@ -456,7 +456,12 @@ class BINNBase(NeuralNet):
         parts = sliceable(dataset)
         if iterator is DataLoader and set(kwargs) <= {"shuffle", "batch_size"} and parts:
             generator = getattr(self, "_generator", None)  # None: torch's global one
-            return SlicedBatches(*parts, generator=generator, device=self.device, **kwargs)
+            # a full batch is read many times per epoch (L-BFGS): lay it out
+            # as the CSR kernel reads it, once, instead of copying it per call
+            layout = training and isinstance(self.module_, BINNModule) and (
+                self.module_.gene_kernel == "csr")
+            return SlicedBatches(*parts, generator=generator, device=self.device,
+                                 feature_major=layout, **kwargs)
         return iterator(dataset, **kwargs)
 
     def get_split_datasets(self, X, y=None, **fit_params):

@@ -60,6 +60,15 @@ def _take(data, index):
     return data.index_select(0, index)  # what data[index] gives, without its parsing
 
 
+def _feature_major(data):
+    """The same values, each 2-D tensor laid out as the transpose of a contiguous one."""
+    if isinstance(data, dict):
+        return {key: _feature_major(value) for key, value in data.items()}
+    if data.dim() != 2 or data.T.is_contiguous():
+        return data
+    return data.T.contiguous().T
+
+
 class SlicedBatches:
     """Iterate over ``(X_batch, y_batch)`` sliced from tensors.
 
@@ -84,6 +93,14 @@ class SlicedBatches:
         estimator's ``device``), so batches need no copy each step; the
         shuffling is still drawn on the CPU. ``None`` leaves them where
         ``torch.as_tensor`` puts them.
+    feature_major : bool, default=False
+        Lay out each 2-D input of a batch that holds every sample in order
+        (a full batch) feature-major in memory: the transposed view of a
+        contiguous ``(n_features, n_samples)`` tensor, made once per pass.
+        The values are unchanged; a module that computes on feature-major
+        inputs (the CSR kernel of ``SparseLinear``) then reads the batch
+        without copying it on every call, which full-batch L-BFGS makes a
+        few dozen times per epoch. Mini-batches are left as they are.
 
     Examples
     --------
@@ -95,7 +112,7 @@ class SlicedBatches:
     """
 
     def __init__(self, X, y=None, indices=None, *, batch_size=128, shuffle=False,
-                 generator=None, device=None):
+                 generator=None, device=None, feature_major=False):
         self.X = _as_tensor(X, device)
         self.y = _as_tensor(y, device)
         first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
@@ -106,6 +123,7 @@ class SlicedBatches:
         self.batch_size = self.n_samples if batch_size == -1 else int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
+        self.feature_major = feature_major
 
     def __len__(self):
         return math.ceil(self.n_samples / max(self.batch_size, 1))
@@ -126,4 +144,7 @@ class SlicedBatches:
         for start in range(0, self.n_samples, max(self.batch_size, 1)):
             stop = min(start + self.batch_size, self.n_samples)
             index = slice(start, stop) if order is None else order[start:stop]
-            yield _take(self.X, index), _take(self.y, index)
+            X = _take(self.X, index)
+            if self.feature_major and stop - start == self.n_samples:
+                X = _feature_major(X)
+            yield X, _take(self.y, index)

@@ -175,6 +175,21 @@ class BINNModule(nn.Module):
         """int: the number of pathway layers."""
         return len(self.pathway_layers)
 
+    @property
+    def gene_kernel(self):
+        """{"dense", "csr"}: the kernel of the product that reads the genes.
+
+        The CSR kernel reads its inputs feature-major, ``(n_genes, batch)``
+        contiguous, and copies a batch-major batch into that layout on every
+        call; the dense kernel reads either layout as it is.
+        """
+        layer = self.pathway_layers[0]
+        if not self.skip_levels:
+            return layer.active_kernel
+        if layer.kernel != "auto":
+            return layer.kernel
+        return self.source_edges[0].auto_kernel()
+
     def input_sources(self, k):
         """Where the inputs of pathway layer ``k`` come from.
 
