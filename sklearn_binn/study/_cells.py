@@ -147,6 +147,7 @@ from .._survival import BINNSurvival
 from .._teacher import TeacherDataset
 from ..datasets import load_reactome, make_pathway_mask
 from ._protocols import PROTOCOLS, convergence_evidence, protocol_params, training_objective
+from ._runner import key_value
 from ._verdicts import (
     RECOVERY_THRESHOLD,
     TEACHER_LEVEL,
@@ -1320,17 +1321,6 @@ def task_metric(wide):
     return wide
 
 
-def _canonical(value):
-    """A key value as text, the same whether it comes from a cell or from the CSV."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, Real):
-        return repr(float(value))
-    return str(value)
-
-
 def _fill_constraints(frame, only_present=False):
     """A copy of ``frame`` whose missing or empty constraint values are the defaults.
 
@@ -1374,7 +1364,7 @@ def key_text(frame):
     True
     """
     return _fill_constraints(frame)[ALL_KEY_COLUMNS].astype(object).apply(
-        lambda row: "|".join(_canonical(v) for v in row), axis=1
+        lambda row: "|".join(key_value(v) for v in row), axis=1
     )
 
 

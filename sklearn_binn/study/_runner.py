@@ -213,27 +213,42 @@ def _key_text(value):
     return str(value)
 
 
-def _key_match(value):
-    """A key value as compared, the same for a cell's value and for its text in a CSV.
+def key_value(value):
+    """A cell key's value as compared: one text whether it comes from a cell or a CSV.
 
-    Numbers compare by value whatever their text: ``100``, ``100.0`` and the
-    CSV texts ``"100"`` and ``"100.0"`` are one key (a CSV that pandas read
-    and wrote back writes an integer column with a blank in it as floats).
+    Numbers compare by value whatever their text or type: ``100``, ``100.0``
+    and the CSV texts ``"100"`` and ``"100.0"`` are all ``"100.0"`` (a CSV
+    that pandas read and wrote back writes an integer column with a blank
+    in it as floats); a missing value (``None``, NaN, ``""``) is ``""``;
+    booleans and their texts are ``"True"``/``"False"``; other text is
+    itself. What is written to the CSV is ``_key_text``'s, unchanged.
+
+    Examples
+    --------
+    >>> key_value(100) == key_value("100.0") == key_value(np.float32(100))
+    True
+    >>> key_value(None), key_value(float("nan")), key_value(True), key_value("wide")
+    ('', '', 'True', 'wide')
     """
-    if isinstance(value, str) and value not in ("True", "False"):
+    if isinstance(value, str):
+        if value in ("", "True", "False"):
+            return value
         try:
             value = float(value)
         except ValueError:
             return value
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, numbers.Real):
         value = float(value)
-        if value == value and value.is_integer() and abs(value) < 2**53:
-            return str(int(value))
-    return _key_text(value)
+        return "" if value != value else repr(value)
+    return str(value)
 
 
 def _cell_key(cell, key_columns):
-    return tuple(_key_match(cell[column]) for column in key_columns)
+    return tuple(key_value(cell[column]) for column in key_columns)
 
 
 def _run_cell(worker, cell, torch_threads):
@@ -334,7 +349,7 @@ def _rows_of(cell, result, key_columns):
         )
     rows = []
     for row in result:
-        clash = [c for c in key_columns if c in row and _key_match(row[c]) != _key_match(cell[c])]
+        clash = [c for c in key_columns if c in row and key_value(row[c]) != key_value(cell[c])]
         if clash:
             raise ValueError(
                 f"The worker changed key column(s) {clash} of cell {cell}; key columns "
@@ -428,7 +443,7 @@ def run_cells(cells, worker, out_csv, key_columns, *, n_jobs=1, backend="loky",
                     f"{out_csv} has no column(s) {absent}: it was written by another "
                     "benchmark or grid. Use another --out, or delete the file."
                 )
-            done = {tuple(_key_match(value) for value in key)
+            done = {tuple(key_value(value) for value in key)
                     for key in table[key_columns].itertuples(index=False, name=None)}
         todo = [cell for cell in cells if _cell_key(cell, key_columns) not in done]
         log.info(
