@@ -305,6 +305,11 @@ class BINNBase(NeuralNet):
     def initialize_optimizer(self, triggered_directly=None):
         """skorch's optimizer; ``solver="lbfgs"`` replaces the default Adam by L-BFGS.
 
+        The default Adam runs torch's multi-tensor update (``foreach=True``),
+        which gives the weights of its per-tensor default bit for bit with
+        fewer calls per step; ``optimizer__foreach=False`` or
+        ``optimizer__fused=True`` choose otherwise.
+
         One epoch is one ``torch.optim.LBFGS.step``: up to ``max_iter=20``
         L-BFGS iterations with a strong-Wolfe line search, the curvature
         memory carried from epoch to epoch; ``optimizer__max_iter`` and the
@@ -314,11 +319,18 @@ class BINNBase(NeuralNet):
         (1e-7) and ``tolerance_change`` (1e-9) are scaled by the ratio of the
         machine epsilons (to about 2e-16 and 2e-18).
         """
-        if self.solver != "lbfgs" or self.optimizer is not torch.optim.Adam:
+        if self.optimizer is not torch.optim.Adam:
             return super().initialize_optimizer(triggered_directly)
         args, kwargs = self.get_params_for_optimizer(
             "optimizer", self.get_all_learnable_params()
         )
+        if self.solver != "lbfgs":
+            if not kwargs.get("fused"):
+                # torch's multi-tensor Adam: on the CPU the same arithmetic as
+                # its default per-tensor loop, bit for bit, in fewer calls
+                kwargs.setdefault("foreach", True)
+            self.optimizer_ = torch.optim.Adam(*args, **kwargs)
+            return self
         if "lr" not in self.get_params_for("optimizer") and self.lr == _DEFAULT_LR:
             kwargs["lr"] = _LBFGS_LR
         kwargs.setdefault("max_iter", 20)

@@ -230,3 +230,21 @@ def test_bad_solver_parameters_are_named(small, params, match):
     mask, X, y = small
     with pytest.raises(ValueError, match=match):
         BINNRegressor(mask, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("params", [{}, {"optimizer__weight_decay": 1e-3, "dtype": "float64"}])
+def test_adam_runs_multi_tensor_with_the_per_tensor_weights(small, params):
+    """The default Adam is torch's multi-tensor one, and gives the weights of torch's
+    per-tensor default loop bit for bit; fused Adam stays available."""
+    mask, X, y = small
+    make = lambda **kw: BINNRegressor(mask, max_epochs=3, batch_size=32, random_state=0,  # noqa: E731
+                                      **params, **kw)
+    fast = make().fit(X, y)
+    slow = make(optimizer__foreach=False).fit(X, y)
+    assert fast.optimizer_.defaults["foreach"] is True
+    assert slow.optimizer_.defaults["foreach"] is False
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters(), strict=True):
+        assert torch.equal(a, b)
+    fused = make(optimizer__fused=True).fit(X, y)
+    assert fused.optimizer_.defaults["fused"] and not fused.optimizer_.defaults["foreach"]
+    assert np.allclose(fused.predict(X), fast.predict(X), atol=1e-3)
