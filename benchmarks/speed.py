@@ -38,9 +38,12 @@ What it measures, in one run, on the same masks, data and optimiser:
     kernel (dense, csr, auto); besides, with the "auto" kernel, the
     estimator with a callback that listens to batches (which brings back
     skorch's per-batch loop: the estimators' path before the batch loop was
-    trimmed) and both the estimator and the torch loop with
-    ``Adam(fused=True)``; and the torch loop on a dense ``nn.Linear`` MLP of
-    the same widths (what eager PyTorch costs on MLPRegressor's network);
+    trimmed), both the estimator and the torch loop with
+    ``Adam(fused=True)``, the estimator with torch's per-tensor Adam
+    (``foreach=False``; the estimators run the multi-tensor one, the same
+    weights bit for bit) and the torch loop with the multi-tensor one; and
+    the torch loop on a dense ``nn.Linear`` MLP of the same widths (what
+    eager PyTorch costs on MLPRegressor's network);
 (j) peer layers on the gene layer of (a) at 1,000 to 20,000 genes, forward
     + backward, batch 128, sample-major input: ``SparseLinear`` with each
     kernel, the dense-masked layer and ``PackedLinear`` (gather + ``index_add``) of the
@@ -802,18 +805,18 @@ class _BatchListener(Callback):
         pass
 
 
-def _torch_loop(mask, X, y, batch, kernel, fused=False, module=None):
+def _torch_loop(mask, X, y, batch, kernel, module=None, **adam):
     """One epoch of a hand-written torch loop on a BINNModule: shuffled slices, Adam, MSE.
 
     ``module`` replaces the BINNModule (the dense MLP of the same widths);
-    ``fused`` uses ``Adam(fused=True)``.
+    ``adam`` goes to ``torch.optim.Adam`` (``fused=True``, ``foreach=True``).
     """
     torch.manual_seed(0)
     if module is None:
         module = BINNModule(mask)
         for layer in module.pathway_layers:
             layer.kernel = kernel
-    optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=fused)
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR, **adam)
     gen = torch.Generator().manual_seed(1)
 
     def epoch():
@@ -881,6 +884,12 @@ def measure_small(cell, quick):
         mask, X, y, batch, "auto", optimizer__fused=True)
     steps[("torch loop, Adam(fused=True)", "auto")] = _torch_loop(
         mask, X, y, batch, "auto", fused=True)
+    # the estimators' Adam is torch's multi-tensor one; the per-tensor loop
+    # (torch's CPU default, the estimators' before) gives the same weights
+    steps[("BINNRegressor, Adam(foreach=False)", "auto")] = _estimator_epoch(
+        mask, X, y, batch, "auto", optimizer__foreach=False)
+    steps[("torch loop, Adam(foreach=True)", "auto")] = _torch_loop(
+        mask, X, y, batch, "auto", foreach=True)
     steps[("torch loop, dense MLP (nn.Linear)", "-")] = _torch_loop(
         mask, X, y, batch, None, module=_torch_mlp(widths))
     with threadpool_limits(limits=cell["threads"]):

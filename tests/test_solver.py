@@ -237,8 +237,10 @@ def test_adam_runs_multi_tensor_with_the_per_tensor_weights(small, params):
     """The default Adam is torch's multi-tensor one, and gives the weights of torch's
     per-tensor default loop bit for bit; fused Adam stays available."""
     mask, X, y = small
-    make = lambda **kw: BINNRegressor(mask, max_epochs=3, batch_size=32, random_state=0,  # noqa: E731
-                                      **params, **kw)
+
+    def make(**kw):
+        return BINNRegressor(mask, max_epochs=3, batch_size=32, random_state=0, **params, **kw)
+
     fast = make().fit(X, y)
     slow = make(optimizer__foreach=False).fit(X, y)
     assert fast.optimizer_.defaults["foreach"] is True
