@@ -60,7 +60,7 @@ where the ranking is recovered without the weights, and the reverse) and
 those, the run-time table and the summary into the docs (a rerun that
 adds rankings to a grid whose other tables are committed)::
 
-    python benchmarks/teacher_student.py --n-jobs 2 --seeds 2 --rank gradient_x_input \\
+    python benchmarks/teacher_student.py --n-jobs 2 --seeds 3 --rank gradient_x_input \\
         --protocol practice converged --docs ranked --docs-ranking-only
 
 Results go to ``--out`` (default ``./teacher_student/``): the CSV of all

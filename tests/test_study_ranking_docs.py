@@ -111,35 +111,41 @@ def by_hierarchy():
 TASKS = ("classification", "regression", "survival")
 
 
-def test_the_rerun_cells_get_the_paired_run_s_verdicts_all_but_two(rows):
+def test_the_rerun_cells_get_the_paired_run_s_verdicts_all_but_four(rows):
     paired = pd.read_csv(STATIC / "teacher_student_full_rows.csv")
     paired = paired[(paired["reference"] == "student") & (paired["layer"] == 0)]
     keys = ["task", "hierarchy", "depth", "noise", "protocol", "seed"]
     both = rows[rows["layer"] == 0].merge(paired[[*keys, "verdict"]], on=keys,
                                           suffixes=("", "_paired"))
-    assert len(both) == len(rows[rows["layer"] == 0])
+    assert len(both) == len(rows[rows["layer"] == 0]) == 576
     changed = both[both["verdict"] != both["verdict_paired"]]
-    assert sorted(map(tuple, changed[["task", "hierarchy", "depth", "protocol", "seed",
+    assert sorted(map(tuple, changed[["task", "hierarchy", "depth", "noise", "protocol", "seed",
                                       "verdict_paired", "verdict"]].to_numpy())) == [
-        ("classification", "wide", 4, "converged", 1, "optimisation shortfall",
+        ("classification", "wide", 4, 0.0, "converged", 1, "optimisation shortfall",
          "non-identifiable"),
-        ("regression", "reactome", 4, "converged", 1, "non-identifiable", "recovered")]
+        ("regression", "reactome", 4, 0.0, "converged", 1, "non-identifiable", "recovered"),
+        ("regression", "tree", 4, 0.0, "converged", 2, "non-identifiable", "recovered"),
+        ("regression", "wide", 4, 0.0, "converged", 2, "recovered", "optimisation shortfall")]
+    # the two now recovered are borderline float32 cells of the float64 refit
     refit = pd.read_csv(STATIC / "teacher_student_borderline_float64_refit.csv")
-    assert ((refit["hierarchy"] == "reactome") & (refit["depth"] == 4)
-            & (refit["seed"] == 1)).any()  # one of the borderline float32 cells
+    borderline = set(map(tuple, refit[["hierarchy", "depth", "seed"]].to_numpy()))
+    assert {("reactome", 4, 1), ("tree", 4, 2)} <= borderline
 
 
-def test_practice_gene_layer_ranked_right_without_weights_never_the_reverse(table,
+def test_practice_gene_layer_ranked_right_without_weights_once_the_reverse(table,
                                                                             by_hierarchy):
+    reverse = 0
     for task in TASKS:
         gene = table.loc[(task, "practice", 0)]
-        assert gene["ranking_only"] > 0 and gene["weights_only"] == 0, task
+        assert gene["ranking_only"] > 0.05 and gene["weights_only"] < gene["ranking_only"], task
+        reverse += round(gene["weights_only"] * gene["n_readings"])
         above = table.loc[(task, "practice", 1)]
         assert above["ranking_only"] > 0 and above["weights_only"] > 0, task
         reactome = by_hierarchy.loc[(task, "practice", "reactome")]
         wide = by_hierarchy.loc[(task, "practice", "wide")]
         assert reactome["ranking_only"] > reactome["weights_only"], task
         assert wide["weights_only"] > wide["ranking_only"], task
+    assert reverse == 1 and table.loc[("survival", "practice", 0), "weights_only"] > 0
 
 
 def test_converged_classification_and_survival_rank_worse_with_the_same_weights(rows, table):
@@ -155,9 +161,13 @@ def test_converged_classification_and_survival_rank_worse_with_the_same_weights(
 
 def test_converged_regression_gene_layer_reads_both_or_neither(rows, table):
     row = table.loc[("regression", "converged", 0)]
-    assert row["ranking_only"] + row["weights_only"] < 0.06 and row["both"] > 0
     gene = rows[(rows["task"] == "regression") & (rows["protocol"] == "converged")
                 & (rows["layer"] == 0)]
+    counted = gene[gene["verdict"].isin(["recovered", "non-identifiable"])]
+    weights = counted["weight_student"] >= RECOVERY_THRESHOLD
+    ranking = counted["rank_spearman_student"] >= RANKING_THRESHOLD
+    assert row["n_readings"] == len(counted) == 85 and (weights != ranking).sum() == 6
+    assert row["ranking_only"] == row["weights_only"] and row["both"] > 0
     both = gene[(gene["weight_student"] >= RECOVERY_THRESHOLD)
                 & (gene["rank_spearman_student"] >= RANKING_THRESHOLD)]
     assert set(both["noise"]) == {0.0} and "recovered" in set(both["verdict"])
@@ -169,7 +179,7 @@ def test_converged_regression_gene_layer_reads_both_or_neither(rows, table):
     noisy = gene[gene["noise"] > 0]
     assert set(noisy["verdict"]) == {"non-identifiable"}
     assert ((noisy["weight_student"] >= RECOVERY_THRESHOLD)
-            | (noisy["rank_spearman_student"] >= RANKING_THRESHOLD)).sum() == 1
+            | (noisy["rank_spearman_student"] >= RANKING_THRESHOLD)).sum() == 3
 
 
 def test_neither_claim_implies_the_other_somewhere_in_every_task_and_protocol(table):
