@@ -132,8 +132,8 @@ def test_the_rerun_cells_get_the_paired_run_s_verdicts_all_but_four(rows):
     assert {("reactome", 4, 1), ("tree", 4, 2)} <= borderline
 
 
-def test_practice_gene_layer_ranked_right_without_weights_once_the_reverse(table,
-                                                                            by_hierarchy):
+def test_practice_gene_layer_ranked_right_without_weights_once_the_reverse(
+        table, by_hierarchy):
     reverse = 0
     for task in TASKS:
         gene = table.loc[(task, "practice", 0)]
