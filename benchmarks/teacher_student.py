@@ -1172,8 +1172,10 @@ def plot_ranking(rows, path):
                            label="ranking of untrained students (mean)")]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
                frameon=False)
-    fig.suptitle("Ranking right while weights are not (top left), and the reverse "
-                 "(bottom right)\nconverged: only students at the teacher's training loss")
+    title = "Ranking right while weights are not (top left), and the reverse (bottom right)"
+    if (rows["protocol"] != "practice").any():
+        title += "\nconverged: only students at the teacher's training loss"
+    fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06, 1, 0.94))
     fig.savefig(path, dpi=120)
     plt.close(fig)

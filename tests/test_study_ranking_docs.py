@@ -26,14 +26,18 @@ from _docs_pages import assert_same_table, table_files  # noqa: E402
 from sklearn_binn.study import RANKING_THRESHOLD, RECOVERY_THRESHOLD  # noqa: E402
 
 
-def _static(name):
-    return STATIC / f"teacher_student_ranked_{name}"
+def _static(name, run="ranked"):
+    return STATIC / f"teacher_student_{run}_{name}"
+
+
+def _rows(run):
+    # exact parsing: a value at a threshold must not move by a rounded last digit
+    return pd.read_csv(_static("ranking_rows.csv", run), float_precision="round_trip")
 
 
 @pytest.fixture(scope="module")
 def rows():
-    # exact parsing: a value at a threshold must not move by a rounded last digit
-    return pd.read_csv(_static("ranking_rows.csv"), float_precision="round_trip")
+    return _rows("ranked")
 
 
 def _as_written(frame):
@@ -196,3 +200,65 @@ def test_top_layers_rarely_have_a_ranking_and_chance_sits_near_zero(table):
     low = table[table.index.get_level_values("layer") <= 1]
     assert (low["spearman_chance"].abs() < 0.15).all()
     assert (low["spearman"] > low["spearman_chance"] + 0.2).all()
+
+
+# ------------------------------------------- the integrated-gradients run (practice)
+def _ig(name):
+    return _static(name, "ranked_ig")
+
+
+@pytest.fixture(scope="module")
+def ig_rows():
+    return _rows("ranked_ig")
+
+
+def test_the_ig_run_is_on_the_page_and_its_tables_regenerate(ig_rows):
+    files = table_files(PAGE)
+    assert _ig("ranking.csv") in files and _ig("run_time.csv") in files
+    for name, by in (("ranking.csv", ("task", "protocol", "layer")),
+                     ("ranking_by_hierarchy.csv", ("task", "protocol", "hierarchy"))):
+        computed = _as_written(teacher_student.ranking_table(ig_rows, by=by))
+        assert_same_table(computed, pd.read_csv(_ig(name)), rtol=6e-4)
+    times = pd.read_csv(_ig("run_time.csv"))
+    assert "--rank integrated_gradients" in times["command"].iloc[0]
+    computed = teacher_student.run_time_table(ig_rows, times["command"].iloc[0].split()[2:])
+    assert_same_table(computed, times, rtol=6e-4)
+
+
+def test_the_ig_run_scores_the_same_students(rows, ig_rows):
+    keys = ["task", "hierarchy", "depth", "noise", "seed", "layer"]
+    practice = rows[rows["protocol"] == "practice"]
+    both = ig_rows.merge(practice, on=keys, suffixes=("_ig", ""))
+    assert len(both) == len(ig_rows) == len(practice)
+    assert (both["verdict_ig"] == both["verdict"]).all()
+    assert (both["weight_student_ig"] == both["weight_student"]).all()
+
+
+def test_the_practice_findings_hold_with_integrated_gradients(rows, ig_rows, table):
+    ig = pd.read_csv(_ig("ranking.csv")).set_index(["task", "protocol", "layer"])
+    by_h = pd.read_csv(_ig("ranking_by_hierarchy.csv")).set_index(
+        ["task", "protocol", "hierarchy"])
+    for task in TASKS:
+        gene = ig.loc[(task, "practice", 0)]
+        assert 0.10 <= gene["ranking_only"] <= 0.15, task
+        reactome, wide = by_h.loc[(task, "practice", "reactome")], by_h.loc[
+            (task, "practice", "wide")]
+        assert reactome["ranking_only"] > reactome["weights_only"], task
+        assert wide["weights_only"] > wide["ranking_only"], task
+        for layer in (0, 1):
+            gain = ig.loc[(task, "practice", layer), "spearman"] - table.loc[
+                (task, "practice", layer), "spearman"]
+            assert 0 < gain < 0.04, (task, layer)
+        assert abs(ig.loc[(task, "practice", 0), "spearman_chance"]) < 0.1
+    # the reverse (weights right, ranking not) in the gene layer: one survival reading,
+    # the same one under both attributions
+    keys = ["task", "hierarchy", "depth", "noise", "seed"]
+    found = []
+    for frame in (ig_rows, rows[rows["protocol"] == "practice"]):
+        gene = frame[frame["layer"] == 0]
+        reverse = gene[(gene["weight_student"] >= RECOVERY_THRESHOLD)
+                       & (gene["rank_spearman_student"] < RANKING_THRESHOLD)]
+        found.append(list(map(tuple, reverse[keys].to_numpy())))
+    assert len(found[0]) == 1 and found[0] == found[1] and found[0][0][0] == "survival"
+    assert ig.loc[("classification", "practice", 0), "weights_only"] == 0
+    assert ig.loc[("regression", "practice", 0), "weights_only"] == 0
